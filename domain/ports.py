@@ -1,0 +1,51 @@
+"""What the application needs from its event store, beyond the eventsourcing recorder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """What a batch will append, and the dedup keys of inputs it refused after all."""
+
+    events: list[StoredEvent]
+    released_keys: list[str]
+
+
+@dataclass(frozen=True)
+class LoggedEvent:
+    """A stored event with its position in the log and its hash-chain links."""
+
+    position: int
+    event: StoredEvent
+    prev_hash: bytes | None
+    chain_hash: bytes | None
+
+
+#: Called inside the append transaction, with the table locked: receives the dedup keys
+#: seen for the first time and, per conversation, the stored events newer than the caller
+#: knows (starting with the one at the known version), and returns what to append.
+Planner = Callable[[frozenset[str], dict[UUID, list[StoredEvent]]], BatchPlan]
+
+
+class BatchRecorder(Protocol):
+    def append_batch(
+        self,
+        input_keys: Sequence[str],
+        known_versions: dict[UUID, int],
+        plan: Planner,
+    ) -> dict[tuple[UUID, int], int]:
+        """Append atomically; returns the log position of each (conversation, version)."""
+        ...
+
+    def select_log(self, conversation_id: UUID) -> list[LoggedEvent]: ...
+
+    def iter_log(self, conversation_id: UUID | None = None) -> Iterator[LoggedEvent]: ...
+
+    def max_notification_id(self) -> int | None: ...
