@@ -1,0 +1,52 @@
+"""The supervisor audit: who listened to which call, and when."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from projections.base import ReadModel, occurred, source
+from projections.store import RowStore
+from projections.tables import TableSpec
+
+SUPERVISOR_AUDIT = TableSpec(
+    name="supervisor_audit",
+    columns=(
+        ("conversation_id", "uuid"),
+        ("position", "bigint"),
+        ("action", "text"),
+        ("supervisor", "text"),
+        ("listen_id", "text"),
+        ("source", "text"),
+        ("correlation_id", "text"),
+        ("occurred_at", "timestamptz"),
+    ),
+    key=("conversation_id", "position"),
+    prefetch=False,
+    indexes=("supervisor, occurred_at",),
+)
+
+
+class SupervisorAuditProjection(ReadModel):
+    name = "supervisor_audit"
+    tables = (SUPERVISOR_AUDIT,)
+
+    def _put(self, e: Any, position: int, store: RowStore, action: str) -> None:
+        store.put(
+            SUPERVISOR_AUDIT,
+            SUPERVISOR_AUDIT.blank(
+                conversation_id=e.originator_id,
+                position=position,
+                action=action,
+                supervisor=e.supervisor,
+                listen_id=e.listen_id,
+                source=source(e),
+                correlation_id=e.meta.get("correlation_id"),
+                occurred_at=occurred(e),
+            ),
+        )
+
+    def when_ListenInStarted(self, e: Any, position: int, store: RowStore) -> None:
+        self._put(e, position, store, "listen_in_started")
+
+    def when_ListenInEnded(self, e: Any, position: int, store: RowStore) -> None:
+        self._put(e, position, store, "listen_in_ended")

@@ -1,0 +1,30 @@
+"""Every read model the system keeps, by name."""
+
+from __future__ import annotations
+
+from projections.audit import SupervisorAuditProjection
+from projections.base import ReadModel
+from projections.conversations import ConversationsProjection
+from projections.lookups import LookupsProjection
+from projections.recordings import RecordingsProjection
+from projections.transcript import TranscriptProjection
+
+READ_MODELS: dict[str, ReadModel] = {
+    m.name: m
+    for m in (
+        ConversationsProjection(),
+        TranscriptProjection(),
+        LookupsProjection(),
+        RecordingsProjection(),
+        SupervisorAuditProjection(),
+    )
+}
+
+
+def read_model(name: str) -> ReadModel:
+    try:
+        return READ_MODELS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown projection {name!r}; known: {', '.join(sorted(READ_MODELS))}"
+        ) from None

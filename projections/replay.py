@@ -1,0 +1,135 @@
+"""Auditor replay: a call's whole timeline, and its state as it was at any instant."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from projections.base import iso, occurred, source
+from projections.conversations import CONVERSATIONS
+from projections.fold import fold
+from projections.recordings import RECORDINGS
+from projections.transcript import TRANSCRIPT_INTERIMS, TRANSCRIPT_LINES
+
+_BASE_FIELDS = {"originator_id", "originator_version", "timestamp", "meta", "originator_topic"}
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    position: int
+    version: int
+    type: str
+    recorded_at: datetime
+    occurred_at: datetime
+    offset_s: float
+    source: str
+    speaker: str | None
+    text: str | None
+    data: dict[str, Any]
+    correlation_id: str | None
+    external_id: str | None
+
+
+@dataclass(frozen=True)
+class Timeline:
+    conversation_id: UUID
+    room_name: str | None
+    at: datetime | None
+    entries: list[TimelineEntry]
+    state: dict[str, Any] | None
+    transcript: list[dict[str, Any]] = field(default_factory=list)
+    interims: list[dict[str, Any]] = field(default_factory=list)
+    recordings: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(dataclasses.asdict(self))
+
+
+def _payload(event: Any) -> dict[str, Any]:
+    return {k: v for k, v in vars(event).items() if k not in _BASE_FIELDS}
+
+
+def _speaker(event: Any) -> str | None:
+    name = type(event).__name__
+    if hasattr(event, "speaker"):
+        return str(event.speaker)
+    if name == "AgentReplied":
+        return "assistant"
+    if name.startswith(("ListenIn",)):
+        return str(event.supervisor)
+    if name.startswith("Participant"):
+        return str(event.identity)
+    return None
+
+
+def build_timeline(
+    conversation_id: UUID, events: list[tuple[int, Any]], at: datetime | None = None
+) -> Timeline:
+    """Every event in log order; the state folds only the events recorded up to `at`."""
+    if not events:
+        return Timeline(conversation_id, None, at, [], None)
+    start = events[0][1].timestamp
+    entries = []
+    for position, e in events:
+        meta = getattr(e, "meta", {}) or {}
+        entries.append(
+            TimelineEntry(
+                position=position,
+                version=e.originator_version,
+                type=type(e).__name__,
+                recorded_at=e.timestamp,
+                occurred_at=occurred(e),
+                offset_s=(e.timestamp - start).total_seconds(),
+                source=source(e),
+                speaker=_speaker(e),
+                text=getattr(e, "text", None),
+                data=_payload(e),
+                correlation_id=meta.get("correlation_id"),
+                external_id=meta.get("external_id"),
+            )
+        )
+    upto = events if at is None else [(p, e) for p, e in events if e.timestamp <= at]
+    store = fold(upto)
+    state = store.get(CONVERSATIONS, (conversation_id,))
+    return Timeline(
+        conversation_id=conversation_id,
+        room_name=getattr(events[0][1], "room_name", None),
+        at=at,
+        entries=entries,
+        state=state,
+        transcript=store.rows(TRANSCRIPT_LINES),
+        interims=store.rows(TRANSCRIPT_INTERIMS),
+        recordings=store.rows(RECORDINGS),
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, UUID):
+        return str(value)
+    return value
+
+
+def resolve_conversation(app: Any, conversation_or_room: str) -> UUID:
+    """Accept a conversation id or a LiveKit room name."""
+    from domain.ids import conversation_id_for_room
+
+    try:
+        return UUID(conversation_or_room)
+    except ValueError:
+        return conversation_id_for_room(conversation_or_room)
+
+
+def replay(app: Any, conversation_or_room: str, at: datetime | None = None) -> Timeline:
+    """The auditor's API: the timeline of a call from the event store itself."""
+    conversation_id = resolve_conversation(app, conversation_or_room)
+    events = [(logged.position, event) for logged, event in app.log_of(conversation_id)]
+    return build_timeline(conversation_id, events, at)
