@@ -15,7 +15,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import Future
-from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
@@ -181,7 +180,8 @@ class CallCenter(Application[UUID]):
                 continue
             aggregate: Any = self._cache.get(cid)
             for stored_event in newer:
-                aggregate = self.mapper.to_domain_event(stored_event).mutate(aggregate)
+                event: Any = self.mapper.to_domain_event(stored_event)
+                aggregate = event.mutate(aggregate)
             self._cache[cid] = aggregate
 
     # --- queries -------------------------------------------------------------------------
@@ -202,9 +202,3 @@ class CallCenter(Application[UUID]):
     def close(self) -> None:
         self.queue.close()
         super().close()
-
-
-def occurred_at(event: DomainEventProtocol[UUID]) -> datetime:
-    meta = getattr(event, "meta", None) or {}
-    value = meta.get("occurred_at")
-    return datetime.fromisoformat(value) if value else event.timestamp

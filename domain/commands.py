@@ -21,7 +21,6 @@ class Command:
     room_name: str
     meta: EventMeta
 
-
     @property
     def conversation_id(self) -> UUID:
         return conversation_id_for_room(self.room_name)
@@ -201,7 +200,9 @@ class RecordToolCall(Command):
     call_id: str = ""
 
     def apply(self, c: Conversation) -> None:
-        c.record_tool_call(self.call_id, self.name, self.arguments, self.result, self.error, self.meta)
+        c.record_tool_call(
+            self.call_id, self.name, self.arguments, self.result, self.error, self.meta
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -214,7 +215,12 @@ class BookTestDrive(Command):
 
     def apply(self, c: Conversation) -> None:
         c.book_test_drive(
-            self.booking_id, self.customer_name, self.phone, self.vin, self.preferred_time, self.meta
+            self.booking_id,
+            self.customer_name,
+            self.phone,
+            self.vin,
+            self.preferred_time,
+            self.meta,
         )
 
 
@@ -228,7 +234,12 @@ class RequestCallback(Command):
 
     def apply(self, c: Conversation) -> None:
         c.request_callback(
-            self.callback_id, self.customer_name, self.phone, self.preferred_time, self.topic, self.meta
+            self.callback_id,
+            self.customer_name,
+            self.phone,
+            self.preferred_time,
+            self.topic,
+            self.meta,
         )
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from datetime import timedelta
+from typing import Any
 
 from projections.base import ReadModel, iso, later, occurred
 from projections.store import RowStore
@@ -160,9 +159,7 @@ class ConversationsProjection(ReadModel):
         """Present when the latest join is after the latest departure, whatever the
         order the webhooks arrived in, and never after the call ended."""
         joined, left = p.get("joined_at"), p.get("left_at")
-        p["present"] = bool(
-            joined and (left is None or left < joined) and row["status"] != "ended"
-        )
+        p["present"] = bool(joined and (left is None or left < joined) and row["status"] != "ended")
         row["participants"] = {**row["participants"], identity: p}
 
     def when_UserStateChanged(self, e: Any, row: Row) -> None:

@@ -10,7 +10,9 @@ from projections.registry import READ_MODELS
 from projections.store import MemoryRowStore
 
 
-def fold(events: Iterable[tuple[int, Any]], models: Sequence[ReadModel] | None = None) -> MemoryRowStore:
+def fold(
+    events: Iterable[tuple[int, Any]], models: Sequence[ReadModel] | None = None
+) -> MemoryRowStore:
     store = MemoryRowStore()
     chosen = list(READ_MODELS.values()) if models is None else list(models)
     for position, event in events:

@@ -6,19 +6,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import psycopg
 from psycopg.sql import SQL, Identifier
 
 from projections.base import ReadModel
 from projections.tracking import (
-    lock_model,
     advance,
     create_generation,
     ensure_projection,
     lock_active,
     lock_generation,
+    lock_model,
     point_views,
 )
 from projections.worker import EventSource, apply_batch
@@ -65,7 +64,8 @@ def rebuild(
         with conn.transaction(), conn.cursor() as cur:
             lock_model(cur, model.name)
             cur.execute(
-                "SELECT coalesce(max(generation), 0) + 1 FROM projection_generations WHERE name = %s",
+                "SELECT coalesce(max(generation), 0) + 1 FROM projection_generations "
+                "WHERE name = %s",
                 (model.name,),
             )
             row = cur.fetchone()
@@ -81,7 +81,11 @@ def rebuild(
 
         def report() -> None:
             if progress is not None:
-                progress(RebuildProgress(model.name, done, max(total, done), time.perf_counter() - started))
+                progress(
+                    RebuildProgress(
+                        model.name, done, max(total, done), time.perf_counter() - started
+                    )
+                )
 
         # Bulk of the work: the live generation goes on serving and following the log.
         while True:
@@ -106,7 +110,8 @@ def rebuild(
             point_views(cur, model, new)
             if old is not None:
                 cur.execute(
-                    "UPDATE projection_generations SET active = false WHERE name = %s AND generation = %s",
+                    "UPDATE projection_generations SET active = false "
+                    "WHERE name = %s AND generation = %s",
                     (model.name, old.generation),
                 )
             cur.execute(
@@ -120,11 +125,13 @@ def rebuild(
         if old is not None:
             with conn.transaction(), conn.cursor() as cur:
                 for table in model.tables:
-                    cur.execute(SQL("DROP TABLE IF EXISTS {}").format(Identifier(table.physical(old.generation))))
+                    cur.execute(
+                        SQL("DROP TABLE IF EXISTS {}").format(
+                            Identifier(table.physical(old.generation))
+                        )
+                    )
                 cur.execute(
                     "DELETE FROM projection_generations WHERE name = %s AND generation = %s",
                     (model.name, old.generation),
                 )
     return RebuildResult(model.name, new, done, time.perf_counter() - started, position)
-
-

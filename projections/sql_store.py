@@ -72,9 +72,7 @@ class SqlRowStore:
         arrays = SQL(", ").join(
             SQL("%s::{}[]").format(SQL(table.column_type(k))) for k in table.key
         )
-        match = SQL(" AND ").join(
-            SQL("t.{0} = k.{0}").format(Identifier(k)) for k in table.key
-        )
+        match = SQL(" AND ").join(SQL("t.{0} = k.{0}").format(Identifier(k)) for k in table.key)
         statement = SQL("DELETE FROM {} t USING unnest({}) AS k({}) WHERE {}").format(
             physical, arrays, SQL(", ").join(map(Identifier, table.key)), match
         )

@@ -40,7 +40,9 @@ class TableSpec:
     def create_sql(self, generation: int) -> list[str]:
         table = self.physical(generation)
         cols = ", ".join(f"{c} {t}" for c, t in self.columns)
-        statements = [f"CREATE TABLE IF NOT EXISTS {table} ({cols}, PRIMARY KEY ({', '.join(self.key)}))"]
+        statements = [
+            f"CREATE TABLE IF NOT EXISTS {table} ({cols}, PRIMARY KEY ({', '.join(self.key)}))"
+        ]
         for i, index in enumerate(self.indexes):
             statements.append(f"CREATE INDEX IF NOT EXISTS {table}_i{i} ON {table} ({index})")
         return statements

@@ -62,12 +62,15 @@ def ensure_projection(conn: Connection[Any], model: ReadModel) -> None:
         cur.execute(TRACKING_DDL)
         cur.execute(ONE_ACTIVE_DDL)
         lock_model(cur, model.name)
-        cur.execute("SELECT 1 FROM projection_generations WHERE name = %s AND active", (model.name,))
+        cur.execute(
+            "SELECT 1 FROM projection_generations WHERE name = %s AND active", (model.name,)
+        )
         if cur.fetchone() is None:
             create_generation(cur, model, 1)
             point_views(cur, model, 1)
             cur.execute(
-                "INSERT INTO projection_generations (name, generation, active) VALUES (%s, 1, true)",
+                "INSERT INTO projection_generations (name, generation, active) "
+                "VALUES (%s, 1, true)",
                 (model.name,),
             )
 
@@ -107,6 +110,7 @@ def advance(cur: Cursor[Any], g: Generation, position: int) -> None:
 def generations(conn: Connection[Any]) -> list[Generation]:
     with conn.cursor() as cur:
         cur.execute(
-            "SELECT name, generation, position, active FROM projection_generations ORDER BY name, generation"
+            "SELECT name, generation, position, active FROM projection_generations "
+            "ORDER BY name, generation"
         )
         return [Generation(*row) for row in cur.fetchall()]

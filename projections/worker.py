@@ -49,7 +49,11 @@ class EventSource:
         ]
 
     def head(self, cur: Cursor[Any]) -> int:
-        cur.execute(SQL("SELECT coalesce(max(notification_id), 0) FROM {}").format(Identifier(self.events_table)))
+        cur.execute(
+            SQL("SELECT coalesce(max(notification_id), 0) FROM {}").format(
+                Identifier(self.events_table)
+            )
+        )
         row = cur.fetchone()
         return int(row[0]) if row else 0
 
@@ -115,7 +119,9 @@ class ProjectionWorker:
                     generation = lock_active(cur, model.name)
                     if generation is None:  # a rebuild is switching: retry next round
                         break
-                    applied, _ = apply_batch(cur, self.source, model, generation, self.batch_size, self.hook)
+                    applied, _ = apply_batch(
+                        cur, self.source, model, generation, self.batch_size, self.hook
+                    )
                 total += applied
                 if applied < self.batch_size:
                     break

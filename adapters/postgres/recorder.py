@@ -16,6 +16,7 @@ from adapters.postgres.hashchain import GENESIS, chain_hash
 from domain.ports import LoggedEvent, Planner
 
 INPUTS_TABLE = "processed_inputs"
+HEADS_TABLE = "conversation_heads"
 
 
 class CallCenterRecorder(PostgresApplicationRecorder):
@@ -26,6 +27,7 @@ class CallCenterRecorder(PostgresApplicationRecorder):
         schema, table = Identifier(datastore.schema), Identifier(self.events_table_name)
         self._table = SQL("{}.{}").format(schema, table)
         self._inputs = SQL("{}.{}").format(schema, Identifier(INPUTS_TABLE))
+        self._heads = SQL("{}.{}").format(schema, Identifier(HEADS_TABLE))
         self.sql_create_statements.extend(
             [
                 SQL(
@@ -36,6 +38,11 @@ class CallCenterRecorder(PostgresApplicationRecorder):
                     "CREATE TABLE IF NOT EXISTS {} (input_key text PRIMARY KEY, "
                     "recorded_at timestamptz NOT NULL DEFAULT now())"
                 ).format(self._inputs),
+                # The last link of each chain, so deleting the newest events shows too.
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (originator_id uuid PRIMARY KEY, "
+                    "version bigint NOT NULL, chain_hash bytea NOT NULL)"
+                ).format(self._heads),
             ]
         )
 
@@ -108,6 +115,19 @@ class CallCenterRecorder(PostgresApplicationRecorder):
                 (r["originator_id"], r["originator_version"]): r["notification_id"]
                 for r in cur.fetchall()
             }
+            last = {
+                oid: (v, h) for oid, v, h in zip(columns[0], columns[1], columns[5], strict=True)
+            }
+            cur.execute(
+                SQL(
+                    "INSERT INTO {} (originator_id, version, chain_hash) "
+                    "SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::bytea[]) "
+                    "ON CONFLICT (originator_id) DO UPDATE "
+                    "SET version = excluded.version, chain_hash = excluded.chain_hash"
+                ).format(self._heads),
+                (list(last), [v for v, _ in last.values()], [h for _, h in last.values()]),
+                prepare=True,
+            )
             cur.execute(
                 SQL("SELECT pg_notify(%s, %s)"),
                 (self.channel_name, str(max(positions.values()))),
@@ -115,6 +135,15 @@ class CallCenterRecorder(PostgresApplicationRecorder):
             return positions
 
     # --- reading -------------------------------------------------------------------------
+
+    def select_heads(self) -> dict[UUID, tuple[int, bytes]]:
+        with self.datastore.get_connection() as conn, conn.cursor() as cur:
+            cur.execute(
+                SQL("SELECT originator_id, version, chain_hash FROM {}").format(self._heads)
+            )
+            return {
+                r["originator_id"]: (r["version"], bytes(r["chain_hash"])) for r in cur.fetchall()
+            }
 
     def select_log(self, conversation_id: UUID) -> list[LoggedEvent]:
         return list(self.iter_log(conversation_id))

@@ -1,0 +1,78 @@
+"""The `callcenter` console command: thin, it parses arguments and calls the services."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from apps.runtime import Runtime, open_runtime
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="callcenter", description="CME Auto Sales AI call center")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("replay", help="print a call's whole timeline and its state at an instant")
+    p.add_argument("conversation", help="conversation id or LiveKit room name")
+    p.add_argument("--at", help="ISO 8601 time: show the state as it was then")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler="replay")
+
+    proj = sub.add_parser("projections", help="read models: run, rebuild, status")
+    psub = proj.add_subparsers(dest="action", required=True)
+    p = psub.add_parser("run", help="follow the log and keep read models up to date")
+    p.add_argument("names", nargs="*", help="projections to run (default: all)")
+    p.set_defaults(handler="projections_run")
+    p = psub.add_parser("rebuild", help="rebuild from position 0 into new tables, then switch")
+    p.add_argument("name", nargs="?", help="projection to rebuild")
+    p.add_argument("--all", action="store_true", help="rebuild every projection")
+    p.set_defaults(handler="projections_rebuild")
+    p = psub.add_parser("status", help="each projection's position and lag")
+    p.set_defaults(handler="projections_status")
+
+    audit = sub.add_parser("audit", help="tamper evidence")
+    asub = audit.add_subparsers(dest="action", required=True)
+    p = asub.add_parser("verify", help="check every event's hash chain; non-zero exit on tampering")
+    p.add_argument("conversation", nargs="?", help="conversation id or room name")
+    p.add_argument("--all", action="store_true", help="verify every conversation")
+    p.set_defaults(handler="audit_verify")
+    return parser
+
+
+def _handlers() -> dict[str, Callable[[Runtime, argparse.Namespace], int]]:
+    from apps import cli_store
+
+    return {
+        "replay": cli_store.cmd_replay,
+        "projections_run": cli_store.cmd_projections_run,
+        "projections_rebuild": cli_store.cmd_projections_rebuild,
+        "projections_status": cli_store.cmd_projections_status,
+        "audit_verify": cli_store.cmd_audit_verify,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from apps.cli_store import CliError
+
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    handler = _handlers()[args.handler]
+    try:
+        with open_runtime() as rt:
+            return handler(rt, args)
+    except CliError as e:
+        print(f"callcenter: {e}", file=sys.stderr)
+        return 2
+    except ValueError as e:
+        print(f"callcenter: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

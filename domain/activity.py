@@ -1,0 +1,149 @@
+"""What the agent did for the customer: vehicle lookups, tool calls, bookings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.domain import event
+
+from domain import events as ev
+from domain import rules
+from domain.conversation_state import ConversationState
+from domain.errors import InvalidCommand
+from domain.meta import EventMeta
+
+
+class ActivityPart(ConversationState):
+    VehicleLookedUp = ev.VehicleLookedUp
+    ToolCalled = ev.ToolCalled
+    TestDriveBooked = ev.TestDriveBooked
+    CallbackRequested = ev.CallbackRequested
+
+    # --- lookups and tools ---------------------------------------------------------------
+
+    def record_vehicle_lookup(
+        self,
+        vin_as_said: str,
+        vin: str,
+        check_digit_valid: bool,
+        found: bool,
+        vehicle: dict[str, Any] | None,
+        decoded: dict[str, Any] | None,
+        meta: EventMeta,
+    ) -> None:
+        rules.text(vin_as_said, "VIN as said")
+        rules.text(vin, "normalised VIN", limit=64, allow_empty=True)
+        if found and not vehicle:
+            raise InvalidCommand("a found vehicle needs its details")
+        if not found and vehicle:
+            raise InvalidCommand("vehicle details given for a vehicle not found")
+        self._require_open(meta)
+        self._vehicle_looked_up(
+            vin_as_said, vin, bool(check_digit_valid), bool(found), vehicle, decoded, meta.to_dict()
+        )
+
+    @event(VehicleLookedUp)
+    def _vehicle_looked_up(
+        self,
+        vin_as_said: str,
+        vin: str,
+        check_digit_valid: bool,
+        found: bool,
+        vehicle: dict[str, Any] | None,
+        decoded: dict[str, Any] | None,
+        meta: dict[str, Any],
+    ) -> None:
+        pass
+
+    def record_tool_call(
+        self,
+        call_id: str,
+        name: str,
+        arguments: dict[str, Any],
+        result: str | None,
+        error: str | None,
+        meta: EventMeta,
+    ) -> None:
+        rules.text(call_id, "tool call id", allow_empty=True)
+        rules.text(name, "tool name", limit=100)
+        if not isinstance(arguments, dict):
+            raise InvalidCommand("tool arguments must be an object")
+        if result is not None:
+            rules.text(result, "tool result", limit=rules.MAX_TEXT, allow_empty=True)
+        if error is not None:
+            rules.text(error, "tool error", limit=rules.MAX_TEXT)
+        self._require_open(meta)
+        self._tool_called(call_id, name, arguments, result, error, meta.to_dict())
+
+    @event(ToolCalled)
+    def _tool_called(
+        self,
+        call_id: str,
+        name: str,
+        arguments: dict[str, Any],
+        result: str | None,
+        error: str | None,
+        meta: dict[str, Any],
+    ) -> None:
+        pass
+
+    def book_test_drive(
+        self,
+        booking_id: str,
+        customer_name: str,
+        phone: str,
+        vin: str | None,
+        preferred_time: str,
+        meta: EventMeta,
+    ) -> None:
+        rules.text(booking_id, "booking id")
+        rules.text(customer_name, "customer name")
+        rules.phone(phone)
+        rules.text(preferred_time, "preferred time")
+        self._require_open(meta)
+        self._test_drive_booked(
+            booking_id, customer_name, phone, vin, preferred_time, meta.to_dict()
+        )
+
+    @event(TestDriveBooked)
+    def _test_drive_booked(
+        self,
+        booking_id: str,
+        customer_name: str,
+        phone: str,
+        vin: str | None,
+        preferred_time: str,
+        meta: dict[str, Any],
+    ) -> None:
+        pass
+
+    def request_callback(
+        self,
+        callback_id: str,
+        customer_name: str,
+        phone: str,
+        preferred_time: str,
+        topic: str,
+        meta: EventMeta,
+    ) -> None:
+        rules.text(callback_id, "callback id")
+        rules.text(customer_name, "customer name")
+        rules.phone(phone)
+        rules.text(preferred_time, "preferred time", allow_empty=True)
+        rules.text(topic, "topic", limit=1000, allow_empty=True)
+        self._require_open(meta)
+        self._callback_requested(
+            callback_id, customer_name, phone, preferred_time, topic, meta.to_dict()
+        )
+
+    @event(CallbackRequested)
+    def _callback_requested(
+        self,
+        callback_id: str,
+        customer_name: str,
+        phone: str,
+        preferred_time: str,
+        topic: str,
+        meta: dict[str, Any],
+    ) -> None:
+        pass

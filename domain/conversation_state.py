@@ -1,0 +1,44 @@
+"""The state every part of the `Conversation` aggregate reads, and the rule they share.
+
+Public methods of the parts are commands: they check the rules first and only then trigger
+an event, so a refused command leaves the aggregate untouched. `@event` methods only change
+state; they also run when the aggregate is rebuilt from stored events, so they never check
+rules (old events must always replay).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.domain import Aggregate
+
+from domain.errors import CallAlreadyEnded
+from domain.meta import EventMeta
+
+
+class ConversationState(Aggregate):
+    room_name: str
+    status: str
+    opened_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    participants: dict[str, dict[str, Any]]
+    user_state: str
+    agent_state: str
+    silence_active: bool
+    recordings: dict[str, str]
+    listen_ins: dict[str, str]
+
+    @property
+    def is_ended(self) -> bool:
+        return self.ended_at is not None
+
+    def _require_open(self, meta: EventMeta, *, late_ok: bool = False) -> None:
+        """After the end, accept closing facts, and facts that happened before the end."""
+        if self.ended_at is None or late_ok or meta.occurred_at <= self.ended_at:
+            return
+        raise CallAlreadyEnded(
+            f"call in room {self.room_name!r} ended at {self.ended_at.isoformat()}; "
+            "only recording results and departures may follow"
+        )

@@ -1,0 +1,173 @@
+"""The domain's rules: refused commands raise the domain's errors and record nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain import commands as c
+from domain.application import CallCenter
+from domain.errors import CallAlreadyEnded, DomainError, InvalidCommand, InvalidTransition
+from domain.ids import conversation_id_for_room
+from tests.factories import meta
+
+ROOM = "call-rules"
+
+
+def _event_count(app: CallCenter, room: str = ROOM) -> int:
+    return len(app.store.select_log(conversation_id_for_room(room)))
+
+
+@pytest.mark.parametrize(
+    ("command", "error"),
+    [
+        (
+            c.RecordFinalTranscript(room_name=ROOM, meta=meta(), speaker="customer", text="   "),
+            InvalidCommand,
+        ),
+        (
+            c.RecordFinalTranscript(
+                room_name=ROOM, meta=meta(), speaker="customer", text="hi", confidence=1.5
+            ),
+            InvalidCommand,
+        ),
+        (
+            c.RecordFinalTranscript(
+                room_name=ROOM, meta=meta(), speaker="customer", text="hi", confidence=-0.1
+            ),
+            InvalidCommand,
+        ),
+        (
+            c.RecordFinalTranscript(room_name=ROOM, meta=meta(), speaker="robot", text="hi"),
+            InvalidCommand,
+        ),
+        (
+            c.RecordFinalTranscript(
+                room_name=ROOM, meta=meta(), speaker="customer", text="hi", start_time=3, end_time=1
+            ),
+            InvalidCommand,
+        ),
+        (
+            c.RecordInterimTranscript(room_name=ROOM, meta=meta(), speaker="customer", text=""),
+            InvalidCommand,
+        ),
+        (c.ChangeAgentState(room_name=ROOM, meta=meta(), new_state="dancing"), InvalidCommand),
+        (
+            c.JoinParticipant(room_name=ROOM, meta=meta(), identity="x", kind="alien"),
+            InvalidCommand,
+        ),
+        (
+            c.RecordVehicleLookup(
+                room_name=ROOM,
+                meta=meta(),
+                vin_as_said="abc",
+                vin="ABC",
+                check_digit_valid=False,
+                found=True,
+            ),
+            InvalidCommand,
+        ),
+        (
+            c.CompleteRecording(
+                room_name=ROOM,
+                meta=meta(),
+                recording_id="r",
+                bucket="b",
+                object_key="k",
+                size_bytes=-1,
+                duration_s=1,
+                content_type="audio/ogg",
+            ),
+            InvalidCommand,
+        ),
+        (c.MeasureTurn(room_name=ROOM, meta=meta()), InvalidCommand),
+        (
+            c.BookTestDrive(
+                room_name=ROOM,
+                meta=meta(),
+                booking_id="b",
+                customer_name="Ann",
+                phone="call me",
+                preferred_time="Sat",
+            ),
+            InvalidCommand,
+        ),
+        (c.EndSilence(room_name=ROOM, meta=meta(), silent_for_s=3), InvalidTransition),
+        (c.EndListenIn(room_name=ROOM, meta=meta(), listen_id="nope"), InvalidTransition),
+        (c.StartCall(room_name="bad room name!", meta=meta()), InvalidCommand),
+    ],
+)
+def test_invalid_commands_raise_and_record_nothing(
+    app: CallCenter, command: c.Command, error: type[DomainError]
+) -> None:
+    app.record(c.StartCall(room_name=ROOM, meta=meta("webhook"), room_sid="RM_1"))
+    before = _event_count(app)
+    with pytest.raises(error) as raised:
+        app.record(command)
+    assert raised.value.message
+    assert _event_count(app) == before
+
+
+def test_a_refused_first_command_creates_no_conversation(app: CallCenter) -> None:
+    with pytest.raises(InvalidCommand):
+        app.record(
+            c.RecordFinalTranscript(room_name="call-new", meta=meta(), speaker="customer", text="")
+        )
+    assert _event_count(app, "call-new") == 0
+
+
+def test_after_the_end_only_late_facts_are_accepted(app: CallCenter) -> None:
+    app.record(c.StartCall(room_name=ROOM, meta=meta("webhook", at=0)))
+    app.record(c.EndCall(room_name=ROOM, meta=meta("webhook", at=60), reason="room_finished"))
+    ended = _event_count(app)
+    with pytest.raises(CallAlreadyEnded):
+        app.record(
+            c.RecordFinalTranscript(
+                room_name=ROOM, meta=meta(at=61), speaker="customer", text="late"
+            )
+        )
+    with pytest.raises(InvalidTransition):
+        app.record(c.EndCall(room_name=ROOM, meta=meta("agent", at=62), reason="agent_shutdown"))
+    assert _event_count(app) == ended
+    # A buffered agent event about the call itself, a departure and a recording result are facts.
+    app.record(
+        c.RecordFinalTranscript(
+            room_name=ROOM, meta=meta(at=30), speaker="customer", text="from during the call"
+        )
+    )
+    app.record(c.LeaveParticipant(room_name=ROOM, meta=meta("webhook", at=65), identity="cust"))
+    app.record(
+        c.CompleteRecording(
+            room_name=ROOM,
+            meta=meta("webhook", at=90),
+            recording_id="r1",
+            bucket="recordings",
+            object_key="k.ogg",
+            size_bytes=1000,
+            duration_s=59.5,
+            content_type="audio/ogg",
+        )
+    )
+    assert _event_count(app) == ended + 3
+    with pytest.raises(InvalidTransition):
+        app.record(c.StartRecording(room_name=ROOM, meta=meta("webhook", at=91), recording_id="r1"))
+
+
+def test_duration_is_derived_from_the_start(app: CallCenter) -> None:
+    app.record(c.StartCall(room_name=ROOM, meta=meta("webhook", at=0)))
+    app.record(c.EndCall(room_name=ROOM, meta=meta("webhook", at=42.5), reason="room_finished"))
+    conversation = app.conversation_for_room(ROOM)
+    assert conversation.status == "ended"
+    event = app.log_of(conversation.id)[-1][1]
+    assert event.duration_s == pytest.approx(42.5)  # type: ignore[attr-defined]
+
+
+def test_every_event_carries_its_metadata(app: CallCenter) -> None:
+    app.record(
+        c.StartCall(room_name=ROOM, meta=meta("webhook", external_id="EV_1", at=5), room_sid="RM_9")
+    )
+    _, event = app.log_of(conversation_id_for_room(ROOM))[-1]
+    m = event.meta  # type: ignore[attr-defined]
+    assert m["source"] == "webhook"
+    assert m["external_id"] == "EV_1"
+    assert m["correlation_id"]
+    assert m["occurred_at"].startswith("2026-11-22T09:00:05")

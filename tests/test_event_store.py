@@ -1,0 +1,158 @@
+"""The event store: exactly-once inputs, concurrent writers, upcasting old events."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import threading
+from collections import Counter
+
+import psycopg
+import pytest
+from eventsourcing.utils import get_topic
+
+from adapters.postgres.database import DatabaseSettings
+from domain import commands as c
+from domain.application import CallCenter
+from domain.ids import conversation_id_for_room
+from domain.speech import SpeechPart
+from tests.factories import meta
+
+ROOM = "call-concurrent"
+
+
+def _finals(app: CallCenter, room: str = ROOM) -> list[str]:
+    return [
+        e.text  # type: ignore[attr-defined]
+        for _, e in app.log_of(conversation_id_for_room(room))
+        if type(e).__name__ == "FinalTranscriptRecorded"
+    ]
+
+
+def _final(i: int, source: str = "agent", external: str | None = None) -> c.Command:
+    return c.RecordFinalTranscript(
+        room_name=ROOM,
+        meta=meta(source, external_id=external),
+        speaker="customer",
+        text=f"utterance {i}",
+    )
+
+
+def test_redelivered_inputs_are_recorded_once(app: CallCenter) -> None:
+    first = app.record(
+        c.StartCall(room_name=ROOM, meta=meta("webhook", "EV_room_started"), room_sid="RM_1")
+    )
+    again = app.record_many(
+        [
+            c.StartCall(room_name=ROOM, meta=meta("webhook", "EV_room_started"), room_sid="RM_1"),
+            _final(1, external="item_1"),
+            _final(1, external="item_1"),
+        ]
+    )
+    assert first.status == "recorded"
+    assert [o.status for o in again] == ["duplicate", "recorded", "duplicate"]
+    assert app.record(_final(1, external="item_1")).status == "duplicate"
+    assert _finals(app) == ["utterance 1"]
+
+
+def test_a_refused_input_may_be_delivered_again(app: CallCenter) -> None:
+    bad = c.EndSilence(room_name=ROOM, meta=meta("agent", "silence-1"), silent_for_s=1)
+    assert app.record_many([bad])[0].status == "rejected"
+    app.record(c.DetectSilence(room_name=ROOM, meta=meta("agent"), silent_for_s=31))
+    assert app.record_many([bad])[0].status == "recorded"
+
+
+def test_concurrent_threads_lose_nothing_and_duplicate_nothing(db: DatabaseSettings) -> None:
+    apps = [CallCenter(env=db.eventsourcing_env()) for _ in range(4)]
+    try:
+
+        def write(k: int) -> None:
+            for i in range(50):
+                # Every input is also delivered by a second writer: it must count once.
+                apps[k].record_many([_final(k * 1000 + i, external=f"t{k}-{i}")])
+                apps[(k + 1) % 4].submit(_final(k * 1000 + i, external=f"t{k}-{i}")).result()
+
+        threads = [threading.Thread(target=write, args=(k,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        texts = _finals(apps[0])
+        assert len(texts) == 200
+        assert Counter(texts).most_common(1)[0][1] == 1
+        versions = [e.originator_version for _, e in apps[0].log_of(conversation_id_for_room(ROOM))]
+        assert versions == list(range(1, len(versions) + 1))
+    finally:
+        for a in apps:
+            a.close()
+
+
+def _process_writer(env: dict[str, str], worker: int, count: int) -> None:
+    app = CallCenter(env=env)
+    try:
+        for i in range(count):
+            app.record_many(
+                [
+                    _final(worker * 1000 + i, external=f"p{worker}-{i}"),
+                    _final(worker * 1000 + i, external=f"p{worker}-{i}"),
+                ]
+            )
+            # The neighbour's inputs, redelivered from this process.
+            app.record_many(
+                [_final(((worker + 1) % 3) * 1000 + i, external=f"p{(worker + 1) % 3}-{i}")]
+            )
+    finally:
+        app.close()
+
+
+def test_concurrent_processes_lose_nothing_and_duplicate_nothing(
+    app: CallCenter, db: DatabaseSettings
+) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    procs = [
+        ctx.Process(target=_process_writer, args=(db.eventsourcing_env(), w, 40)) for w in range(3)
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    texts = _finals(app)
+    assert sorted(texts) == sorted(f"utterance {w * 1000 + i}" for w in range(3) for i in range(40))
+
+
+def test_an_event_stored_under_an_older_version_is_upcast(
+    app: CallCenter, db: DatabaseSettings
+) -> None:
+    app.record(c.StartCall(room_name=ROOM, meta=meta("webhook"), room_sid="RM_1"))
+    cid = conversation_id_for_room(ROOM)
+    topic = get_topic(SpeechPart.FinalTranscriptRecorded)
+    # A version-1 event: no class_version key, no language, no segment_id.
+    v1_state = {
+        "timestamp": {"_type_": "datetime_iso", "_data_": "2026-11-22T09:00:01+00:00"},
+        "meta": meta(at=1).to_dict(),
+        "speaker": "customer",
+        "text": "recorded before languages existed",
+        "confidence": 0.8,
+        "start_time": 0.0,
+        "end_time": 1.0,
+    }
+    table = app.recorder.events_table_name  # type: ignore[attr-defined]
+    with psycopg.connect(db.conninfo) as conn:
+        conn.execute(
+            f"INSERT INTO {table} (originator_id, originator_version, topic, state) VALUES (%s, 3, %s, %s)",
+            (cid, topic, json.dumps(v1_state).encode()),
+        )
+    event = app.log_of(cid)[-1][1]
+    assert type(event).__name__ == "FinalTranscriptRecorded"
+    assert event.language == "en"  # type: ignore[attr-defined]
+    assert event.segment_id == ""  # type: ignore[attr-defined]
+    assert app.conversation(cid).version == 3
+
+
+@pytest.mark.parametrize("batch", [1, 500])
+def test_group_commit_keeps_each_callers_order(app: CallCenter, batch: int) -> None:
+    futures = [app.submit(_final(i)) for i in range(batch)]
+    positions = [f.result().position for f in futures]
+    assert positions == sorted(positions)
+    assert _finals(app) == [f"utterance {i}" for i in range(batch)]
