@@ -33,6 +33,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = psub.add_parser("status", help="each projection's position and lag")
     p.set_defaults(handler="projections_status")
 
+    p = sub.add_parser("serve", help="run the web app: API, webhooks, streams, dashboard")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument(
+        "--no-projections",
+        action="store_true",
+        help="projections run elsewhere (`projections run`)",
+    )
+    p.set_defaults(handler="serve")
+
     audit = sub.add_parser("audit", help="tamper evidence")
     asub = audit.add_subparsers(dest="action", required=True)
     p = asub.add_parser("verify", help="check every event's hash chain; non-zero exit on tampering")
@@ -43,9 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _handlers() -> dict[str, Callable[[Runtime, argparse.Namespace], int]]:
-    from apps import cli_store
+    from apps import cli_serve, cli_store
 
     return {
+        "serve": cli_serve.cmd_serve,
         "replay": cli_store.cmd_replay,
         "projections_run": cli_store.cmd_projections_run,
         "projections_rebuild": cli_store.cmd_projections_rebuild,

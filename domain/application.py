@@ -79,6 +79,11 @@ class CallCenter(Application[UUID]):
             raise outcome.error
         return outcome
 
+    async def record_many_async(self, commands: Sequence[Command]) -> list[Outcome]:
+        """Several commands in one group-committed transaction; outcomes, never raises
+        the domain's errors (each outcome carries its own)."""
+        return await asyncio.wrap_future(self.queue.submit_many(list(commands)))
+
     def record_many(self, commands: Sequence[Command]) -> list[Outcome]:
         """Record commands in order, atomically per attempt; one outcome per command."""
         outcomes: list[Outcome | None] = [None] * len(commands)

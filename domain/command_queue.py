@@ -12,6 +12,7 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from typing import Any
 
 from domain.commands import Command
 from domain.outcome import Outcome
@@ -38,7 +39,14 @@ class CommandQueue:
     def submit(self, command: Command) -> Future[Outcome]:
         self._ensure_started()
         future: Future[Outcome] = Future()
-        self._queue.put((command, future))
+        self._queue.put(([command], future, True))
+        return future
+
+    def submit_many(self, commands: list[Command]) -> Future[list[Outcome]]:
+        """Commands that must be written in the same transaction (one webhook's, say)."""
+        self._ensure_started()
+        future: Future[list[Outcome]] = Future()
+        self._queue.put((list(commands), future, False))
         return future
 
     def close(self, timeout: float = 10.0) -> None:
@@ -75,14 +83,17 @@ class CommandQueue:
             if stop:
                 return
 
-    def _write_batch(self, batch: list[tuple[Command, Future[Outcome]]]) -> None:
-        live = [(c, f) for c, f in batch if f.set_running_or_notify_cancel()]
+    def _write_batch(self, batch: list[tuple[list[Command], Future[Any], bool]]) -> None:
+        live = [item for item in batch if item[1].set_running_or_notify_cancel()]
         try:
-            outcomes = self._write([c for c, _ in live])
+            outcomes = self._write([c for commands, _, _ in live for c in commands])
         except BaseException as exc:  # the store is down: every caller learns it
-            log.warning("batch of %d commands failed: %s", len(live), exc)
-            for _, f in live:
+            log.warning("batch of %d submissions failed: %s", len(live), exc)
+            for _, f, _ in live:
                 f.set_exception(exc)
             return
-        for (_, f), outcome in zip(live, outcomes, strict=True):
-            f.set_result(outcome)
+        i = 0
+        for commands, f, single in live:
+            mine = outcomes[i : i + len(commands)]
+            i += len(commands)
+            f.set_result(mine[0] if single else mine)

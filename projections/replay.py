@@ -8,9 +8,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from projections.base import iso, occurred, source
+from projections.base import occurred, source
 from projections.conversations import CONVERSATIONS
 from projections.fold import fold
+from projections.jsonable import jsonable
 from projections.recordings import RECORDINGS
 from projections.transcript import TRANSCRIPT_INTERIMS, TRANSCRIPT_LINES
 
@@ -45,7 +46,7 @@ class Timeline:
     recordings: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = _jsonable(dataclasses.asdict(self))
+        data: dict[str, Any] = jsonable(dataclasses.asdict(self))
         return data
 
 
@@ -105,18 +106,6 @@ def build_timeline(
         interims=store.rows(TRANSCRIPT_INTERIMS),
         recordings=store.rows(RECORDINGS),
     )
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return iso(value)
-    if isinstance(value, UUID):
-        return str(value)
-    return value
 
 
 def resolve_conversation(app: Any, conversation_or_room: str) -> UUID:

@@ -1,0 +1,139 @@
+"""Recordings in S3-compatible object storage (MinIO), through the `minio` client."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from minio import Minio
+from minio.commonconfig import ENABLED, Filter
+from minio.error import S3Error
+from minio.lifecycleconfig import Expiration, LifecycleConfig, Rule
+
+log = logging.getLogger(__name__)
+
+RECORDINGS_PREFIX = "conversations/"
+RETENTION_DAYS = 365
+DEFAULT_BUCKET = "call-recordings"
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    endpoint: str  # host:port
+    access_key: str
+    secret_key: str
+    bucket: str = DEFAULT_BUCKET
+    secure: bool = False
+    region: str = "us-east-1"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> S3Settings | None:
+        """None when storage is not configured: credentials are never hard-coded."""
+        access, secret = env.get("CALLCENTER_S3_ACCESS_KEY"), env.get("CALLCENTER_S3_SECRET_KEY")
+        if not access or not secret:
+            return None
+        return cls(
+            endpoint=env.get("CALLCENTER_S3_ENDPOINT", "127.0.0.1:9000"),
+            access_key=access,
+            secret_key=secret,
+            bucket=env.get("CALLCENTER_S3_BUCKET", DEFAULT_BUCKET),
+            secure=env.get("CALLCENTER_S3_SECURE", "").lower() in ("1", "true", "yes"),
+            region=env.get("CALLCENTER_S3_REGION", "us-east-1"),
+        )
+
+    @property
+    def origin(self) -> str:
+        return f"{'https' if self.secure else 'http'}://{self.endpoint}"
+
+
+def object_key(conversation_id: str, recording_id: str, extension: str) -> str:
+    return f"{RECORDINGS_PREFIX}{conversation_id}/{recording_id}.{extension.lstrip('.')}"
+
+
+class RecordingStore:
+    def __init__(self, settings: S3Settings) -> None:
+        self.settings = settings
+        self.client = Minio(
+            settings.endpoint,
+            access_key=settings.access_key,
+            secret_key=settings.secret_key,
+            secure=settings.secure,
+            region=settings.region,
+        )
+
+    def ensure_bucket(self) -> None:
+        """Create the bucket if missing, with a 365-day expiry on recordings."""
+        bucket = self.settings.bucket
+        if not self.client.bucket_exists(bucket):
+            self.client.make_bucket(bucket)
+            log.info("created bucket %s", bucket)
+        self.client.set_bucket_lifecycle(
+            bucket,
+            LifecycleConfig(
+                [
+                    Rule(
+                        ENABLED,
+                        rule_filter=Filter(prefix=RECORDINGS_PREFIX),
+                        rule_id="expire-recordings",
+                        expiration=Expiration(days=RETENTION_DAYS),
+                    )
+                ]
+            ),
+        )
+
+    def upload(
+        self,
+        path: Path,
+        key: str,
+        *,
+        content_type: str,
+        metadata: Mapping[str, str],
+        attempts: int = 6,
+        base_delay_s: float = 0.5,
+    ) -> int:
+        """Upload with bounded retries and exponential backoff; returns the size stored."""
+        last: Exception | None = None
+        for attempt in range(1, attempts + 1):
+            try:
+                self.ensure_bucket()
+                self.client.fput_object(
+                    self.settings.bucket,
+                    key,
+                    str(path),
+                    content_type=content_type,
+                    metadata=dict(metadata),
+                )
+                return int(self.client.stat_object(self.settings.bucket, key).size or 0)
+            except (S3Error, OSError, ValueError) as e:
+                last = e
+                if attempt == attempts:
+                    break
+                delay = base_delay_s * 2 ** (attempt - 1)
+                log.warning(
+                    "upload of %s failed (attempt %d/%d): %s; retrying in %.1fs",
+                    key,
+                    attempt,
+                    attempts,
+                    e,
+                    delay,
+                )
+                time.sleep(delay)
+        raise UploadFailed(f"upload of {key} failed after {attempts} attempts: {last}")
+
+    def presigned_url(self, bucket: str, key: str, ttl: timedelta = timedelta(minutes=5)) -> str:
+        return self.client.presigned_get_object(bucket, key, expires=ttl)
+
+
+class UploadFailed(Exception):
+    pass
+
+
+def endpoint_from_url(url: str) -> str:
+    """'http://127.0.0.1:9000' -> '127.0.0.1:9000'."""
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    return parts.netloc

@@ -1,0 +1,1 @@
+"""Local and cloud voice providers (STT, LLM, TTS, VAD) for the LiveKit agent."""

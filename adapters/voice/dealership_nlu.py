@@ -1,0 +1,486 @@
+"""Rule-based understanding of what a dealership caller said.
+
+Works on both cloud transcripts ("Any Toyota under $25,000?") and pocketsphinx
+output ("any toyota under twenty five thousand"): every extractor first turns
+number words and digit strings into integers. Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+VinNormaliser = Callable[[str], str]
+"""Spoken or typed VIN text -> candidate characters (same contract as adapters.vin)."""
+
+VIN_LENGTH = 17
+
+# --- numbers -----------------------------------------------------------------------
+
+_UNITS = {
+    "zero": 0, "oh": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+    "six": 6, "seven": 7, "eight": 8, "nine": 9,
+}  # fmt: skip
+_TEENS = {
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+}  # fmt: skip
+_TENS = {
+    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+}  # fmt: skip
+_THOUSAND_SUFFIXES = frozenset({"k", "grand", "thousand"})
+
+_TOKEN_RE = re.compile(r"\$|\d[\d,]*(?:\.\d+)?k?\b|[a-z]+(?:'[a-z]+)?")
+
+
+@dataclass(frozen=True)
+class Num:
+    """A number the caller said, with whether it was marked as money."""
+
+    value: int
+    money: bool = False
+    digits: str = ""  # as said, for phone numbers: "oh five" keeps its zero
+
+
+Token = str | Num
+
+
+def tokenize(text: str) -> list[Token]:
+    """Lower-case tokens with spoken and written numbers folded into :class:`Num`."""
+    text = re.sub(r"(\d{1,2}):(\d{2})", r"\1 \2", text.lower())
+    text = re.sub(r"\b([ap])\.m\.?", r"\1m", text)
+    text = re.sub(r"(\d)(am|pm)\b", r"\1 \2", text)
+    raw = _TOKEN_RE.findall(text.replace("-", " "))
+    out: list[Token] = []
+    i = 0
+    while i < len(raw):
+        tok = raw[i]
+        if tok[0].isdigit():
+            k = tok.endswith("k")
+            digits = tok.rstrip("k").replace(",", "").split(".")[0]
+            out.append(Num(int(digits) * (1000 if k else 1), money=k, digits=digits))
+            i += 1
+        elif tok in _UNITS or tok in _TEENS or tok in _TENS:
+            num, i = _parse_number_words(raw, i)
+            out.append(num)
+        else:
+            out.append(tok)
+            i += 1
+    return _mark_money(out)
+
+
+def _parse_number_words(raw: Sequence[str], i: int) -> tuple[Num, int]:
+    """Longest well-formed English number starting at ``raw[i]``.
+
+    Digit-by-digit speech stays split ("five five five" is 5, 5, 5) because a unit
+    may not follow a unit; that is what lets phone numbers and years be rebuilt.
+    """
+    total, current, last = 0, 0, ""
+    while i < len(raw):
+        w = raw[i]
+        if w in _UNITS and last in ("", "tens", "hundred", "thousand"):
+            current += _UNITS[w]
+            last = "unit"
+        elif w in _TEENS and last in ("", "hundred", "thousand"):
+            current += _TEENS[w]
+            last = "teen"
+        elif w in _TENS and last in ("", "hundred", "thousand"):
+            current += _TENS[w]
+            last = "tens"
+        elif w == "hundred" and last in ("unit", "teen") and current < 100:
+            current *= 100
+            last = "hundred"
+        elif w == "thousand" and last in ("unit", "teen", "tens", "hundred"):
+            total += current * 1000
+            current = 0
+            last = "thousand"
+        elif w == "and" and last in ("hundred", "thousand") and _is_number_word(raw, i + 1):
+            pass  # "two thousand and five"
+        else:
+            break
+        i += 1
+    value = total + current
+    return Num(value, money=last == "thousand", digits=str(value)), i
+
+
+def _is_number_word(raw: Sequence[str], i: int) -> bool:
+    return i < len(raw) and (raw[i] in _UNITS or raw[i] in _TEENS or raw[i] in _TENS)
+
+
+def _mark_money(tokens: list[Token]) -> list[Token]:
+    """Fold "$", "dollars", "k", "grand", "thousand" into the adjacent number."""
+    out: list[Token] = []
+    money_next = False
+    for tok in tokens:
+        if tok == "$":
+            money_next = True
+            continue
+        if isinstance(tok, Num):
+            out.append(Num(tok.value, tok.money or money_next, tok.digits))
+            money_next = False
+            continue
+        prev = out[-1] if out else None
+        if isinstance(prev, Num) and tok in _THOUSAND_SUFFIXES and prev.value < 1000:
+            out[-1] = Num(prev.value * 1000, True)
+        elif isinstance(prev, Num) and tok in ("dollars", "dollar", "bucks"):
+            out[-1] = Num(prev.value, True, prev.digits)
+        else:
+            out.append(tok)
+    return out
+
+
+def words(tokens: Sequence[Token]) -> list[str]:
+    """Tokens as plain strings (numbers as digits), for phrase matching."""
+    return [str(t.value) if isinstance(t, Num) else t for t in tokens]
+
+
+def has_phrase(text: str, *phrases: str) -> bool:
+    """Whole-word match of any phrase in lower-cased, punctuation-free text."""
+    folded = " " + " ".join(re.findall(r"[a-z0-9']+", text.lower().replace("-", " "))) + " "
+    return any(f" {p} " in folded for p in phrases)
+
+
+# --- vehicles ------------------------------------------------------------------------
+
+MAKES: dict[str, str] = {
+    "toyota": "Toyota", "honda": "Honda", "ford": "Ford", "chevrolet": "Chevrolet",
+    "chevy": "Chevrolet", "nissan": "Nissan", "hyundai": "Hyundai", "kia": "Kia",
+    "subaru": "Subaru", "mazda": "Mazda", "volkswagen": "Volkswagen", "vw": "Volkswagen",
+    "bmw": "BMW", "b m w": "BMW", "mercedes": "Mercedes-Benz", "mercedes benz": "Mercedes-Benz",
+    "audi": "Audi", "lexus": "Lexus", "acura": "Acura", "jeep": "Jeep", "dodge": "Dodge",
+    "ram": "Ram", "gmc": "GMC", "g m c": "GMC", "tesla": "Tesla", "buick": "Buick",
+    "cadillac": "Cadillac", "chrysler": "Chrysler", "volvo": "Volvo", "lincoln": "Lincoln",
+    "mitsubishi": "Mitsubishi", "infiniti": "Infiniti", "porsche": "Porsche",
+}  # fmt: skip
+
+# spoken and written aliases -> (make, canonical model); longest alias wins
+MODELS: dict[str, tuple[str, str]] = {
+    "civic": ("Honda", "Civic"), "accord": ("Honda", "Accord"), "pilot": ("Honda", "Pilot"),
+    "odyssey": ("Honda", "Odyssey"), "crv": ("Honda", "CR-V"), "cr v": ("Honda", "CR-V"),
+    "c r v": ("Honda", "CR-V"), "camry": ("Toyota", "Camry"), "corolla": ("Toyota", "Corolla"),
+    "rav4": ("Toyota", "RAV4"), "rav 4": ("Toyota", "RAV4"), "rav four": ("Toyota", "RAV4"),
+    "r a v four": ("Toyota", "RAV4"), "r a v 4": ("Toyota", "RAV4"),
+    "tacoma": ("Toyota", "Tacoma"), "tundra": ("Toyota", "Tundra"),
+    "highlander": ("Toyota", "Highlander"), "prius": ("Toyota", "Prius"),
+    "f150": ("Ford", "F-150"), "f 150": ("Ford", "F-150"), "f one fifty": ("Ford", "F-150"),
+    "mustang": ("Ford", "Mustang"), "explorer": ("Ford", "Explorer"),
+    "escape": ("Ford", "Escape"), "bronco": ("Ford", "Bronco"),
+    "silverado": ("Chevrolet", "Silverado"), "equinox": ("Chevrolet", "Equinox"),
+    "malibu": ("Chevrolet", "Malibu"), "tahoe": ("Chevrolet", "Tahoe"),
+    "bolt": ("Chevrolet", "Bolt"), "altima": ("Nissan", "Altima"), "sentra": ("Nissan", "Sentra"),
+    "rogue": ("Nissan", "Rogue"), "frontier": ("Nissan", "Frontier"),
+    "elantra": ("Hyundai", "Elantra"), "sonata": ("Hyundai", "Sonata"),
+    "tucson": ("Hyundai", "Tucson"), "santa fe": ("Hyundai", "Santa Fe"),
+    "ioniq": ("Hyundai", "Ioniq"), "forte": ("Kia", "Forte"), "sportage": ("Kia", "Sportage"),
+    "telluride": ("Kia", "Telluride"), "sorento": ("Kia", "Sorento"), "soul": ("Kia", "Soul"),
+    "outback": ("Subaru", "Outback"), "forester": ("Subaru", "Forester"),
+    "crosstrek": ("Subaru", "Crosstrek"), "wrx": ("Subaru", "WRX"),
+    "cx5": ("Mazda", "CX-5"), "cx 5": ("Mazda", "CX-5"), "c x five": ("Mazda", "CX-5"),
+    "mazda3": ("Mazda", "Mazda3"), "mazda 3": ("Mazda", "Mazda3"),
+    "mazda three": ("Mazda", "Mazda3"), "model 3": ("Tesla", "Model 3"),
+    "model three": ("Tesla", "Model 3"), "model y": ("Tesla", "Model Y"),
+    "model s": ("Tesla", "Model S"), "wrangler": ("Jeep", "Wrangler"),
+    "grand cherokee": ("Jeep", "Grand Cherokee"), "cherokee": ("Jeep", "Cherokee"),
+    "jetta": ("Volkswagen", "Jetta"), "charger": ("Dodge", "Charger"),
+    "x3": ("BMW", "X3"), "x5": ("BMW", "X5"),
+}  # fmt: skip
+
+
+def _fold_text(text: str) -> str:
+    # money first, so "$25,000" survives folding as "25000 dollars"
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text.lower())
+    text = re.sub(r"\$\s?(\d+(?:\.\d+)?k?)", r"\1 dollars", text)
+    return " ".join(re.findall(r"[a-z0-9]+", text.replace("'", "")))
+
+
+@dataclass(frozen=True)
+class VehicleQuery:
+    """Search filters heard in one utterance; None means not mentioned."""
+
+    make: str | None = None
+    model: str | None = None
+    min_price: int | None = None
+    max_price: int | None = None
+    year: int | None = None
+
+    def is_empty(self) -> bool:
+        return self == VehicleQuery()
+
+    def as_arguments(self) -> dict[str, str | int]:
+        """Tool arguments: only the filters the caller gave."""
+        fields = {
+            "make": self.make,
+            "model": self.model,
+            "min_price": self.min_price,
+            "max_price": self.max_price,
+            "year": self.year,
+        }
+        return {k: v for k, v in fields.items() if v is not None}
+
+
+def _find_alias(folded: str, table: dict[str, tuple[str, str]] | dict[str, str]) -> str | None:
+    for alias in sorted(table, key=lambda a: (-len(a), a)):
+        if f" {alias} " in f" {folded} ":
+            return alias
+    return None
+
+
+_MAX_CUES = (
+    "under", "below", "less than", "up to", "max", "maximum", "at most", "no more than",
+    "cheaper than", "within", "budget is", "budget of", "around", "about", "for",
+)  # fmt: skip
+_MIN_CUES = ("over", "above", "more than", "at least", "minimum", "starting at", "from")
+
+
+def parse_vehicle_query(text: str) -> VehicleQuery:
+    """Make, model, price range and model year from a caller's request."""
+    folded = _fold_text(text)
+    make = model = None
+    if alias := _find_alias(folded, MODELS):
+        make, model = MODELS[alias]
+        folded = f" {folded} ".replace(f" {alias} ", " ").strip()  # "f 150" is not a price
+    if alias := _find_alias(folded, MAKES):
+        make = MAKES[alias]
+    tokens = _combine_years(tokenize(folded))
+    min_price, max_price = _prices(tokens)
+    years = [t.value for t in tokens if isinstance(t, _Year)]
+    return VehicleQuery(make, model, min_price, max_price, years[0] if years else None)
+
+
+@dataclass(frozen=True)
+class _Year(Num):
+    pass
+
+
+def _combine_years(tokens: list[Token]) -> list[Token]:
+    """Turn "twenty twenty two" (20, 22) and bare 2019-style numbers into years."""
+    out: list[Token] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        if (
+            isinstance(tok, Num)
+            and isinstance(nxt, Num)
+            and tok.value in (19, 20)
+            and not tok.money
+            and not nxt.money
+            and 10 <= nxt.value <= 99
+        ):
+            out.append(_Year(tok.value * 100 + nxt.value))
+            i += 2
+            continue
+        if isinstance(tok, Num) and not tok.money and 1980 <= tok.value <= 2035:
+            out.append(_Year(tok.value))
+        else:
+            out.append(tok)
+        i += 1
+    return out
+
+
+_MAX_CAR_PRICE = 1_000_000  # above this a bare number is a phone number, not a price
+
+
+def _is_price(tok: Token, cued: bool) -> bool:
+    """Money-marked numbers, or big bare numbers right after a price cue."""
+    if not isinstance(tok, Num) or isinstance(tok, _Year) or tok.value > _MAX_CAR_PRICE:
+        return False
+    return tok.money or (cued and tok.value >= 1000)
+
+
+def _prices(tokens: Sequence[Token]) -> tuple[int | None, int | None]:
+    ws = words(tokens)
+    for i, w in enumerate(ws[:-3]):
+        a, link, b = tokens[i + 1], ws[i + 2], tokens[i + 3]
+        if w == "between" and link in ("and", "to") and isinstance(a, Num) and _is_price(b, True):
+            assert isinstance(b, Num)
+            # "between fifteen and twenty thousand": the first number borrows the unit
+            low = a.value * 1000 if a.value < 1000 <= b.value and b.money else a.value
+            return min(low, b.value), max(low, b.value)
+    lo: int | None = None
+    hi: int | None = None
+    for i, tok in enumerate(tokens):
+        before = " ".join(ws[max(0, i - 3) : i])
+        is_min = any(before.endswith(c) for c in _MIN_CUES)
+        is_max = any(before.endswith(c) for c in _MAX_CUES)
+        if not _is_price(tok, is_min or is_max):
+            continue
+        assert isinstance(tok, Num)
+        if is_min:
+            lo = tok.value
+        elif hi is None:
+            hi = tok.value  # "under 25k", or "$20,000" said as a budget
+    return lo, hi
+
+
+# --- VINs ----------------------------------------------------------------------------
+
+_VIN_CHARS = frozenset("ABCDEFGHJKLMNPRSTUVWXYZ0123456789")
+_TRANSLIT = {
+    **{str(d): d for d in range(10)},
+    "A": 1, "B": 2, "C": 3, "D": 4, "E": 5, "F": 6, "G": 7, "H": 8, "J": 1, "K": 2,
+    "L": 3, "M": 4, "N": 5, "P": 7, "R": 9, "S": 2, "T": 3, "U": 4, "V": 5, "W": 6,
+    "X": 7, "Y": 8, "Z": 9,
+}  # fmt: skip
+_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
+_NATO = {
+    "alpha": "A", "alfa": "A", "bravo": "B", "charlie": "C", "delta": "D", "echo": "E",
+    "foxtrot": "F", "golf": "G", "hotel": "H", "juliet": "J", "juliett": "J", "kilo": "K",
+    "lima": "L", "mike": "M", "november": "N", "papa": "P", "romeo": "R", "sierra": "S",
+    "tango": "T", "uniform": "U", "victor": "V", "whiskey": "W", "whisky": "W",
+    "xray": "X", "yankee": "Y", "zulu": "Z",
+}  # fmt: skip
+_SPOKEN_DIGITS = {w: str(v) for w, v in _UNITS.items()}
+_REPEAT = {"double": 2, "triple": 3}
+
+
+def simple_vin_normaliser(said: str) -> str:
+    """Spoken/typed VIN to characters: digits words, NATO words, double/triple, letters."""
+    out: list[str] = []
+    repeat = 1
+    for token in re.split(r"[\s\-.,;:/_]+", said.lower()):
+        if not token:
+            continue
+        if token in _REPEAT:
+            repeat = _REPEAT[token]
+            continue
+        piece = _SPOKEN_DIGITS.get(token) or _NATO.get(token) or token.upper()
+        out.append(piece[0] * repeat + piece[1:])
+        repeat = 1
+    return "".join(out)
+
+
+def vin_check_digit_ok(vin: str) -> bool:
+    """North American check digit (position 9); False for any non-VIN characters."""
+    if len(vin) != VIN_LENGTH or not set(vin) <= _VIN_CHARS:
+        return False
+    total = sum(_TRANSLIT[c] * w for c, w in zip(vin, _WEIGHTS, strict=True))
+    expected = "X" if total % 11 == 10 else str(total % 11)
+    return vin[8] == expected
+
+
+def _vin_token(token: str) -> bool:
+    # only tokens that are plausibly part of a read-out VIN; "i", "o", "q" are never
+    # in a VIN, which also stops the pronoun "I" from being glued on
+    if len(token) == 1:
+        return token.isalnum() and token not in "ioq"
+    return (
+        token in _SPOKEN_DIGITS
+        or token in _NATO
+        or token in _REPEAT
+        or (token.isalnum() and any(c.isdigit() for c in token))
+    )
+
+
+def extract_vin(text: str, normaliser: VinNormaliser = simple_vin_normaliser) -> str | None:
+    """The 17-character VIN in an utterance, or None.
+
+    Looks at runs of VIN-like tokens; when a run is longer than 17 characters
+    (an article, a stray letter) the window with a valid check digit wins,
+    otherwise the last 17 characters, since fillers come before a VIN.
+    """
+    tokens = re.split(r"[\s,;:!?]+|(?<!\w)-|-(?!\w)|\.(?=\s|$)", text.lower())
+    tokens = [t.strip(".-") for t in tokens if t and t.strip(".-")]
+    runs: list[list[str]] = [[]]
+    for tok in tokens:
+        if _vin_token(tok.replace("-", "")):
+            runs[-1].append(tok)
+        elif runs[-1]:
+            runs.append([])
+    candidates: list[str] = []
+    for run in runs:
+        if not run:
+            continue
+        chars = "".join(c for c in normaliser(" ".join(run)).upper() if c.isalnum())
+        if len(chars) < VIN_LENGTH:
+            continue
+        windows = [chars[i : i + VIN_LENGTH] for i in range(len(chars) - VIN_LENGTH + 1)]
+        valid = [w for w in windows if vin_check_digit_ok(w)]
+        candidates.append(valid[0] if valid else windows[-1])
+    return candidates[-1] if candidates else None
+
+
+def mentions_vin(text: str) -> bool:
+    return has_phrase(text, "vin", "v i n", "vin number", "vehicle identification number")
+
+
+# --- contact details -----------------------------------------------------------------
+
+_NAME_STOP = frozenset(
+    "and i my is calling looking here the a an to from about with please at on "
+    "interested wondering just not sure".split()
+)
+
+
+def extract_name(text: str) -> str | None:
+    """Caller's name from "my name is ...", "my name's ..." or a leading "this is ..."."""
+    m = re.search(
+        r"(?:\bmy name is|\bmy name's|\bname is|^(?:hi |hello |hey )?this is)"
+        r"\s+([a-z][a-z'\-]*)(?:\s+([a-z][a-z'\-]*))?",
+        text.lower().strip(),
+    )
+    if not m or m.group(1) in _NAME_STOP:
+        return None
+    parts = [m.group(1)]
+    if m.group(2) and m.group(2) not in _NAME_STOP:
+        parts.append(m.group(2))
+    return " ".join(p.capitalize() for p in parts)
+
+
+def extract_phone(text: str) -> str | None:
+    """Digits of a 7-11 digit phone number said digit by digit or typed."""
+    best = ""
+    run = ""
+    for tok in tokenize(text):
+        if isinstance(tok, Num) and not tok.money and (tok.digits or tok.value == 0):
+            run += tok.digits or str(tok.value)
+            continue
+        if 7 <= len(run) <= 11 and len(run) > len(best):
+            best = run
+        run = ""
+    if 7 <= len(run) <= 11 and len(run) > len(best):
+        best = run
+    return best or None
+
+
+_DAYS = (
+    "today", "tonight", "tomorrow", "monday", "tuesday", "wednesday", "thursday",
+    "friday", "saturday", "sunday", "weekend", "next week",
+)  # fmt: skip
+_PARTS = ("morning", "afternoon", "evening", "noon", "lunchtime")
+
+
+def extract_time(text: str) -> str | None:
+    """A preferred time like "tomorrow at 10 am" or "saturday morning"."""
+    tokens = tokenize(text)
+    ws = words(tokens)
+    joined = " ".join(ws)
+    parts: list[str] = []
+    for day in _DAYS:
+        if f" {day} " in f" {joined} ":
+            parts.append("this weekend" if day == "weekend" else day)
+            break
+    for i, w in enumerate(ws):
+        if w == "at" and i + 1 < len(tokens):
+            hour = tokens[i + 1]
+            if isinstance(hour, Num) and 1 <= hour.value <= 12:
+                clock = str(hour.value)
+                rest = ws[i + 2 : i + 5]
+                minute = tokens[i + 2] if i + 2 < len(tokens) else None
+                if isinstance(minute, Num) and 0 <= minute.value < 60:
+                    clock += f":{minute.value:02d}"
+                    rest = ws[i + 3 : i + 6]
+                tail = " ".join(rest)
+                if tail.startswith(("a m", "am")) or "in the morning" in tail:
+                    clock += " am"
+                elif tail.startswith(("p m", "pm")) or tail.startswith(("in the afternoon",)):
+                    clock += " pm"
+                parts.append(f"at {clock}")
+                break
+    for part in _PARTS:
+        if part in ws and not any(part in p for p in parts):
+            parts.append("at noon" if part == "noon" else part)
+            break
+    return " ".join(parts) if parts else None

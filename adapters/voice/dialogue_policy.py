@@ -1,0 +1,584 @@
+"""A deterministic dealership dialogue policy behind the livekit-agents ``llm.LLM`` API.
+
+It stands in for a cloud LLM when no key is configured: it reads the chat context,
+calls the agent's tools (``lookup_vehicle``, ``search_inventory``,
+``book_test_drive``, ``request_callback``) when the caller asks for something they
+serve, describes tool results once they are in the context, and otherwise answers
+as a sales rep. Same context and tools in, same chunks out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from livekit.agents import llm
+from livekit.agents.llm import utils as llm_utils
+from livekit.agents.types import (
+    DEFAULT_API_CONNECT_OPTIONS,
+    NOT_GIVEN,
+    APIConnectOptions,
+    NotGivenOr,
+)
+from livekit.agents.utils import is_given
+
+from .dealership_nlu import (
+    VinNormaliser,
+    extract_name,
+    extract_phone,
+    extract_time,
+    extract_vin,
+    has_phrase,
+    mentions_vin,
+    parse_vehicle_query,
+    simple_vin_normaliser,
+)
+
+LOOKUP_VEHICLE = "lookup_vehicle"
+SEARCH_INVENTORY = "search_inventory"
+BOOK_TEST_DRIVE = "book_test_drive"
+REQUEST_CALLBACK = "request_callback"
+
+
+@dataclass(frozen=True)
+class DealershipInfo:
+    """Facts the persona may state."""
+
+    name: str = "CME Auto Sales"
+    hours: str = "Monday to Saturday from 9 AM to 7 PM, and Sunday from 11 AM to 5 PM"
+    address: str = ""
+
+
+@dataclass(frozen=True)
+class ToolCallDecision:
+    """Call ``name`` with ``arguments``; ``preamble`` is spoken while it runs."""
+
+    name: str
+    arguments: dict[str, Any]
+    preamble: str = ""
+
+
+@dataclass(frozen=True)
+class ReplyDecision:
+    text: str
+
+
+Decision = ToolCallDecision | ReplyDecision
+
+
+@dataclass(frozen=True)
+class _Output:
+    name: str
+    arguments: dict[str, Any]
+    output: str
+    is_error: bool
+
+
+# Spoken while a tool runs. Recognised again in the context, so a preamble is never
+# mistaken for the description of a result (livekit orders these items by time, and
+# the preamble can land after the tool output).
+PREAMBLES: dict[str, str] = {
+    LOOKUP_VEHICLE: "Thanks, let me look that VIN up.",
+    SEARCH_INVENTORY: "Let me check our inventory.",
+    BOOK_TEST_DRIVE: "Great, let me book that for you.",
+    REQUEST_CALLBACK: "Sure, let me set that up.",
+}
+
+
+_BOOKING_NOUN = {BOOK_TEST_DRIVE: "test drive", REQUEST_CALLBACK: "callback"}
+_INTENT_PHRASES: dict[str, tuple[str, ...]] = {
+    BOOK_TEST_DRIVE: ("test drive", "test driving", "drive it"),
+    REQUEST_CALLBACK: (
+        "call me back", "call back", "callback", "give me a call", "have someone call",
+        "a person", "a human", "a manager", "salesperson", "sales person", "someone in sales",
+    ),
+}  # fmt: skip
+_YES = ("yes", "yeah", "yep", "sure", "okay", "ok", "please", "that works", "sounds good")
+_CANCEL = ("no", "nope", "never mind", "nevermind", "cancel", "forget it", "not now")
+
+
+def _is_preamble(text: str) -> bool:
+    # an interrupted preamble is stored cut short, so a prefix counts too
+    return any(p.startswith(text) for p in PREAMBLES.values())
+
+
+@dataclass
+class _Context:
+    """What the policy needs from a chat context."""
+
+    user_texts: list[str] = field(default_factory=list)  # every user turn, oldest first
+    pending_outputs: list[_Output] = field(default_factory=list)
+    answered: bool = False  # the agent already replied after the last user turn
+    prompt: str = ""  # the agent's last words before the last user turn
+    calls_after_user: dict[str, int] = field(default_factory=dict)  # tool -> #user turns
+    known_vin: str | None = None
+
+
+def _parse_args(raw: str) -> dict[str, Any]:
+    try:
+        value = json.loads(raw or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _read_context(chat_ctx: llm.ChatContext) -> _Context:
+    ctx = _Context()
+    calls: dict[str, llm.FunctionCall] = {}
+    outputs: list[llm.FunctionCallOutput] = []  # since the last user turn
+    last_assistant = ""
+    for item in chat_ctx.items:
+        if isinstance(item, llm.ChatMessage):
+            text = (item.text_content or "").strip()
+            if item.role == "user" and text:
+                ctx.user_texts.append(text)
+                outputs = []
+                ctx.answered = False
+                ctx.prompt = last_assistant
+            elif item.role == "assistant" and text:
+                last_assistant = text
+                ctx.answered = ctx.answered or not _is_preamble(text)
+        elif isinstance(item, llm.FunctionCall):
+            calls[item.call_id] = item
+            ctx.calls_after_user[item.name] = len(ctx.user_texts)
+            if item.name == LOOKUP_VEHICLE:
+                ctx.known_vin = str(_parse_args(item.arguments).get("vin") or "") or None
+        elif isinstance(item, llm.FunctionCallOutput):
+            outputs.append(item)
+    if ctx.answered:
+        return ctx
+    for out in outputs:
+        call = calls.get(out.call_id)
+        ctx.pending_outputs.append(
+            _Output(
+                name=out.name or (call.name if call else ""),
+                arguments=_parse_args(call.arguments) if call else {},
+                output=out.output,
+                is_error=out.is_error,
+            )
+        )
+    return ctx
+
+
+def allowed_tool_names(
+    tools: Sequence[llm.Tool], tool_choice: NotGivenOr[llm.ToolChoice]
+) -> frozenset[str]:
+    """Tool names the policy may call under ``tool_choice``."""
+    names = frozenset(t.id for t in tools)
+    if not is_given(tool_choice) or tool_choice in ("auto", "required"):
+        return names
+    if tool_choice == "none":
+        return frozenset()
+    if isinstance(tool_choice, Mapping):
+        return names & {tool_choice["function"]["name"]}
+    return names
+
+
+def _tool_parameters(tool: llm.Tool) -> frozenset[str] | None:
+    """Declared argument names of a function tool, None if unknown."""
+    try:
+        if llm.is_raw_function_tool(tool):
+            props = tool.info.raw_schema.get("parameters", {}).get("properties", {})
+            return frozenset(props)
+        if llm.is_function_tool(tool):
+            model = llm_utils.function_arguments_to_pydantic_model(tool)
+            return frozenset(model.model_fields)
+    except Exception:  # introspection is a nicety: never fail a turn over it
+        return None
+    return None
+
+
+def _say_digits(digits: str) -> str:
+    # spaced digit groups make TTS read a phone number digit by digit
+    groups = [digits[:-7], digits[-7:-4], digits[-4:]]
+    return ", ".join(" ".join(g) for g in groups if g)
+
+
+def _money(value: Any) -> str:
+    try:
+        return f"${int(value):,}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _vehicle_phrase(v: Mapping[str, Any]) -> str:
+    """'a 2022 Honda Civic EX in Blue with 12,000 miles for $23,995'."""
+    name = " ".join(str(v[k]) for k in ("year", "make", "model", "trim") if v.get(k))
+    text = f"a {name}" if name else "a vehicle"
+    if v.get("color"):
+        text += f" in {v['color']}"
+    if isinstance(v.get("mileage"), int) and v["mileage"] > 100:
+        text += f" with {v['mileage']:,} miles"
+    if v.get("price") is not None:
+        text += f" for {_money(v['price'])}"
+    return text
+
+
+def _vehicles(data: Any) -> list[Mapping[str, Any]]:
+    """Vehicle records in a tool result, whatever its envelope."""
+    if isinstance(data, list):
+        return [d for d in data if isinstance(d, Mapping)]
+    if not isinstance(data, Mapping):
+        return []
+    for key in ("vehicles", "results", "matches", "items", "inventory"):
+        if isinstance(data.get(key), list):
+            return [d for d in data[key] if isinstance(d, Mapping)]
+    if isinstance(data.get("vehicle"), Mapping):
+        return [data["vehicle"]]
+    if "make" in data and "model" in data and data.get("found") is not False:
+        return [data]
+    return []
+
+
+class DealershipDialoguePolicy(llm.LLM[Literal["metrics_collected", "error"]]):
+    """Deterministic rule-based replacement for a chat LLM in the voice agent."""
+
+    def __init__(
+        self,
+        *,
+        vin_normaliser: VinNormaliser = simple_vin_normaliser,
+        info: DealershipInfo | None = None,
+        words_per_chunk: int = 4,
+        announce_tool_calls: bool = True,
+    ) -> None:
+        super().__init__()
+        self._vin_normaliser = vin_normaliser
+        self._info = info or DealershipInfo()
+        self._words_per_chunk = max(1, words_per_chunk)
+        self._announce = announce_tool_calls
+
+    @property
+    def model(self) -> str:
+        return "dealership-policy"
+
+    @property
+    def provider(self) -> str:
+        return "local"
+
+    def chat(
+        self,
+        *,
+        chat_ctx: llm.ChatContext,
+        tools: list[llm.Tool] | None = None,
+        conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS,
+        parallel_tool_calls: NotGivenOr[bool] = NOT_GIVEN,
+        tool_choice: NotGivenOr[llm.ToolChoice] = NOT_GIVEN,
+        extra_kwargs: NotGivenOr[dict[str, Any]] = NOT_GIVEN,
+    ) -> PolicyStream:
+        return PolicyStream(
+            self,
+            chat_ctx=chat_ctx,
+            tools=tools or [],
+            conn_options=conn_options,
+            tool_choice=tool_choice,
+        )
+
+    # --- decisions ------------------------------------------------------------------
+
+    def decide(self, chat_ctx: llm.ChatContext, tool_names: Collection[str]) -> Decision:
+        """What to do next given the conversation and the callable tool names."""
+        ctx = _read_context(chat_ctx)
+        if ctx.pending_outputs:
+            return ReplyDecision(" ".join(self._describe(o) for o in ctx.pending_outputs))
+        if not ctx.user_texts:
+            return ReplyDecision(self._greeting())
+        if ctx.answered:  # asked to speak again without new input (generate_reply)
+            return ReplyDecision("Is there anything else I can help you with?")
+        text = ctx.user_texts[-1]
+
+        if vin := extract_vin(text, self._vin_normaliser):
+            if LOOKUP_VEHICLE in tool_names:
+                return ToolCallDecision(LOOKUP_VEHICLE, {"vin": vin}, PREAMBLES[LOOKUP_VEHICLE])
+            return ReplyDecision(
+                f"Thanks, I have the VIN as {' '.join(vin)}. "
+                "A sales specialist will check it and get back to you."
+            )
+        if mentions_vin(text) and not has_phrase(text, "what is", "what's", "where"):
+            return ReplyDecision(
+                "Sorry, I didn't catch the whole VIN. "
+                "Could you read me all 17 characters, one at a time?"
+            )
+
+        intent = self._booking_intent(ctx)
+        if intent is not None:
+            return self._booking(intent, ctx, tool_names)
+
+        query = parse_vehicle_query(text)
+        if not query.is_empty():
+            if SEARCH_INVENTORY in tool_names:
+                return ToolCallDecision(
+                    SEARCH_INVENTORY, query.as_arguments(), PREAMBLES[SEARCH_INVENTORY]
+                )
+            return ReplyDecision(
+                "I'd love to help you find that. "
+                "Let me have a salesperson call you with what we have. What's your name?"
+            )
+        return ReplyDecision(self._persona(text, first_turn=len(ctx.user_texts) == 1))
+
+    def _booking_intent(self, ctx: _Context) -> str | None:
+        """Test drive or callback: asked for now, or a booking we are collecting for.
+
+        The flow's state lives in the conversation itself: every slot question ends
+        with "for the test drive?" / "for the callback?", so no hidden memory is needed.
+        """
+        text = ctx.user_texts[-1]
+        for tool, phrases in _INTENT_PHRASES.items():
+            if has_phrase(text, *phrases):
+                return tool
+        if parse_vehicle_query(text).as_arguments() or has_phrase(text, *_CANCEL):
+            return None  # a fresh question or a "never mind" ends the booking
+        for tool, what in _BOOKING_NOUN.items():
+            if ctx.prompt.endswith(f"for the {what}?"):
+                return tool
+        if has_phrase(text, *_YES):
+            if ctx.prompt.endswith("book a test drive?"):
+                return BOOK_TEST_DRIVE
+            if ctx.prompt.endswith("?") and has_phrase(ctx.prompt, "callback", "call you"):
+                return REQUEST_CALLBACK
+        return None
+
+    def _booking(self, tool: str, ctx: _Context, tool_names: Collection[str]) -> Decision:
+        name = phone = when = None
+        for text in ctx.user_texts:  # later turns override earlier ones
+            name = extract_name(text) or name
+            phone = extract_phone(text) or phone
+            when = extract_time(text) or when
+        what = _BOOKING_NOUN[tool]
+        if name is None:
+            return ReplyDecision(f"I can set that up. May I have your name for the {what}?")
+        if phone is None:
+            return ReplyDecision(f"Thanks, {name}. What's the best phone number for the {what}?")
+        if when is None and tool == BOOK_TEST_DRIVE:
+            return ReplyDecision(f"What day and time would you like for the {what}?")
+        if tool not in tool_names:
+            return ReplyDecision(
+                f"Thanks, {name}. I've noted your {what} request and our team will "
+                f"call you at {_say_digits(phone)}."
+            )
+        args: dict[str, Any] = {"customer_name": name, "phone": phone}
+        if tool == BOOK_TEST_DRIVE:
+            args["preferred_time"] = when
+            if ctx.known_vin:
+                args["vin"] = ctx.known_vin
+            return ToolCallDecision(tool, args, PREAMBLES[tool])
+        args["preferred_time"] = when or "as soon as possible"
+        args["topic"] = self._topic(ctx.user_texts)
+        return ToolCallDecision(tool, args, PREAMBLES[tool])
+
+    @staticmethod
+    def _topic(user_texts: Sequence[str]) -> str:
+        for text in reversed(user_texts):
+            if has_phrase(text, "financing", "finance", "credit", "payment", "lease"):
+                return "financing"
+            if has_phrase(text, "trade in", "trade"):
+                return "trade-in"
+            if args := parse_vehicle_query(text).as_arguments():
+                return "vehicle inquiry: " + ", ".join(f"{k}={v}" for k, v in args.items())
+        return "general inquiry"
+
+    # --- wording --------------------------------------------------------------------
+
+    def _greeting(self) -> str:
+        return (
+            f"Thanks for calling {self._info.name}! I can check our inventory, look up "
+            "a VIN, book a test drive or set up a callback. What are you looking for today?"
+        )
+
+    def _persona(self, text: str, *, first_turn: bool) -> str:
+        info = self._info
+        if has_phrase(text, "financing", "finance", "credit", "loan", "payment", "lease"):
+            return (
+                "We work with several lenders and have options for every credit situation. "
+                "A finance specialist can go over rates and monthly payments with you. "
+                "Would you like a callback from our finance team?"
+            )
+        if has_phrase(text, "hours", "open", "close", "closing"):
+            return f"We're open {info.hours}. Is there a car you'd like to see?"
+        if has_phrase(text, "where", "address", "located", "location", "directions"):
+            if info.address:
+                return f"We're at {info.address}. Would you like to book a visit?"
+            return "I can have someone text you directions. Would you like a callback?"
+        if has_phrase(text, "trade in", "trade", "sell my"):
+            return (
+                "We'd be happy to appraise your trade-in. Tell me its year, make and model, "
+                "or bring it by and we'll give you an offer on the spot."
+            )
+        if has_phrase(text, "thank you", "thanks", "bye", "goodbye", "that's all"):
+            return f"You're welcome! Thanks for calling {info.name}, and have a great day."
+        if first_turn and has_phrase(text, "hello", "hi", "hey", "good morning", "good afternoon"):
+            return self._greeting()
+        if has_phrase(text, "yes", "yeah", "sure", "okay", "ok"):
+            return "Great! Which make and model are you interested in, and what's your budget?"
+        if has_phrase(text, "no", "nope", "not right now"):
+            return "No problem. Is there anything else I can help you with?"
+        return (
+            "I can help you find a car, look up a VIN, book a test drive or arrange a "
+            "callback. What are you looking for?"
+        )
+
+    def _describe(self, out: _Output) -> str:
+        """One spoken sentence or two about a tool result."""
+        try:
+            data: Any = json.loads(out.output)
+        except (json.JSONDecodeError, TypeError):
+            data = out.output
+        message = data.get("message") or data.get("error") if isinstance(data, Mapping) else None
+        if out.is_error:
+            detail = message or str(data)[:160]
+            return f"Sorry, I couldn't complete that: {detail}. Could we try again?"
+        if out.name == LOOKUP_VEHICLE:
+            return self._describe_lookup(data, message, out.arguments)
+        if out.name == SEARCH_INVENTORY:
+            return self._describe_search(data)
+        if out.name in (BOOK_TEST_DRIVE, REQUEST_CALLBACK):
+            args = {**out.arguments, **(data if isinstance(data, Mapping) else {})}
+            name = str(args.get("customer_name") or "").strip()
+            who = f", {name}" if name else ""
+            when = str(args.get("preferred_time") or "").strip()
+            if out.name == BOOK_TEST_DRIVE:
+                slot = f" for {when}" if when else ""
+                return (
+                    f"You're all set{who}. Your test drive is booked{slot}. "
+                    "Is there anything else I can help with?"
+                )
+            phone = "".join(c for c in str(args.get("phone") or "") if c.isdigit())
+            at = f" at {_say_digits(phone)}" if phone else ""
+            slot = f", {when}" if when else ""
+            return f"Thanks{who}. Someone from our sales team will call you back{at}{slot}."
+        if isinstance(data, str):
+            return data
+        return message or "All done. Is there anything else I can help with?"
+
+    @staticmethod
+    def _describe_lookup(data: Any, message: Any, args: Mapping[str, Any]) -> str:
+        found = _vehicles(data)
+        if found:
+            return (
+                f"Good news, that one is on our lot: {_vehicle_phrase(found[0])}. "
+                "Would you like to book a test drive?"
+            )
+        decoded = data.get("decoded") if isinstance(data, Mapping) else None
+        if isinstance(decoded, Mapping) and (decoded.get("make") or decoded.get("year")):
+            desc = " ".join(str(decoded[k]) for k in ("year", "make") if decoded.get(k))
+            return (
+                f"That VIN belongs to a {desc}, but it isn't in our current inventory. "
+                "Would you like me to look for something similar?"
+            )
+        if message:
+            return f"Hmm, {message}. Could you read the VIN to me again?"
+        return (
+            "I couldn't find that VIN in our inventory. "
+            "Would you like me to search for something similar?"
+        )
+
+    @staticmethod
+    def _describe_search(data: Any) -> str:
+        found = _vehicles(data)
+        if not found:
+            return (
+                "I don't have anything matching that right now. Would you like me to widen "
+                "the search, or have a salesperson call you when something comes in?"
+            )
+        if len(found) == 1:
+            return f"I have one: {_vehicle_phrase(found[0])}. Would you like to book a test drive?"
+        return (
+            f"I found {len(found)} matches. The best priced is {_vehicle_phrase(found[0])}, "
+            f"and there's also {_vehicle_phrase(found[1])}. Would you like to book a test drive?"
+        )
+
+    def chunk_text(self, text: str) -> list[str]:
+        """Word groups that concatenate back to ``text`` (spaces kept for TTS)."""
+        ws = text.split()
+        n = self._words_per_chunk
+        groups = [" ".join(ws[i : i + n]) for i in range(0, len(ws), n)]
+        return [g + (" " if i < len(groups) - 1 else "") for i, g in enumerate(groups)]
+
+
+def _context_digest(chat_ctx: llm.ChatContext) -> str:
+    """Stable id material: same conversation -> same chunk and call ids."""
+    parts: list[Any] = []
+    for item in chat_ctx.items:
+        if isinstance(item, llm.ChatMessage):
+            parts.append([item.role, item.text_content or ""])
+        elif isinstance(item, llm.FunctionCall):
+            parts.append(["call", item.name, item.arguments])
+        elif isinstance(item, llm.FunctionCallOutput):
+            parts.append(["output", item.name, item.output, item.is_error])
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+class PolicyStream(llm.LLMStream):
+    """Streams one policy decision as ChatChunks: text groups, a tool call, usage."""
+
+    def __init__(
+        self,
+        policy: DealershipDialoguePolicy,
+        *,
+        chat_ctx: llm.ChatContext,
+        tools: list[llm.Tool],
+        conn_options: APIConnectOptions,
+        tool_choice: NotGivenOr[llm.ToolChoice],
+    ) -> None:
+        super().__init__(policy, chat_ctx=chat_ctx, tools=tools, conn_options=conn_options)
+        self._policy = policy
+        self._tool_choice = tool_choice
+
+    async def _run(self) -> None:
+        names = allowed_tool_names(self._tools, self._tool_choice)
+        decision = self._policy.decide(self._chat_ctx, names)
+        digest = _context_digest(self._chat_ctx)
+        chunk_id = f"policy-{digest[:16]}"
+        text = decision.text if isinstance(decision, ReplyDecision) else ""
+        if isinstance(decision, ToolCallDecision) and self._policy._announce:
+            text = decision.preamble
+        role: Literal["assistant"] | None = "assistant"
+        for piece in self._policy.chunk_text(text):
+            self._send(llm.ChatChunk(id=chunk_id, delta=llm.ChoiceDelta(role=role, content=piece)))
+            role = None
+            await asyncio.sleep(0)  # let the TTS start on the first words
+        arguments = ""
+        if isinstance(decision, ToolCallDecision):
+            args = dict(decision.arguments)
+            tool = next((t for t in self._tools if t.id == decision.name), None)
+            params = _tool_parameters(tool) if tool is not None else None
+            if params is not None:
+                args = {k: v for k, v in args.items() if k in params}
+            arguments = json.dumps(args, sort_keys=True)
+            call = llm.FunctionToolCall(
+                name=decision.name, arguments=arguments, call_id=f"call_{digest[:24]}"
+            )
+            self._send(
+                llm.ChatChunk(id=chunk_id, delta=llm.ChoiceDelta(role=role, tool_calls=[call]))
+            )
+        # no tokenizer here: words stand in for tokens so metrics stay meaningful
+        prompt = _context_words(self._chat_ctx)
+        completion = len(text.split()) + len(arguments.split())
+        self._send(
+            llm.ChatChunk(
+                id=chunk_id,
+                usage=llm.CompletionUsage(
+                    completion_tokens=completion,
+                    prompt_tokens=prompt,
+                    total_tokens=prompt + completion,
+                ),
+            )
+        )
+
+    def _send(self, chunk: llm.ChatChunk) -> None:
+        self._event_ch.send_nowait(chunk)
+
+
+def _context_words(chat_ctx: llm.ChatContext) -> int:
+    count = 0
+    for item in chat_ctx.items:
+        if isinstance(item, llm.ChatMessage):
+            count += len((item.text_content or "").split())
+        elif isinstance(item, llm.FunctionCall):
+            count += len(item.arguments.split())
+        elif isinstance(item, llm.FunctionCallOutput):
+            count += len(item.output.split())
+    return count

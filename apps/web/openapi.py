@@ -1,0 +1,260 @@
+"""The OpenAPI description of every route (served at /openapi.json)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _responses(ok: str, *codes: int, ok_schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"200": {"description": ok, **_json(ok_schema or {"type": "object"})}}
+    reasons = {
+        400: "malformed request",
+        401: "not authorised",
+        404: "unknown id",
+        409: "refused by the call's state",
+        413: "body too large",
+        415: "not JSON",
+        422: "invalid input",
+        429: "rate limited",
+        503: "dependency unavailable",
+    }
+    for code in codes:
+        out[str(code)] = {"description": reasons[code], **_json(ERROR)}
+    return out
+
+
+def _body(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": True,
+    }
+    if required:
+        schema["required"] = required
+    return {"required": True, **_json(schema)}
+
+
+CONVERSATION_ID = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "format": "uuid"},
+}
+ADMIN = [{"cookie": []}, {"bearer": []}]
+BODY_ERRORS = (400, 413, 415, 422)
+
+SPEC: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "CME Auto Sales call center", "version": "0.1.0"},
+    "components": {
+        "securitySchemes": {
+            "cookie": {"type": "apiKey", "in": "cookie", "name": "cc_admin"},
+            "bearer": {"type": "http", "scheme": "bearer"},
+        },
+        "schemas": {
+            "Error": {
+                "type": "object",
+                "required": ["error", "reason"],
+                "properties": {"error": {"type": "string"}, "reason": {"type": "string"}},
+            }
+        },
+    },
+    "paths": {
+        "/healthz": {"get": {"summary": "health", "responses": _responses("healthy", 503)}},
+        "/metrics": {
+            "get": {
+                "summary": "Prometheus metrics",
+                "responses": {
+                    "200": {
+                        "description": "metrics",
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    }
+                },
+            }
+        },
+        "/api/get-token": {
+            "post": {
+                "summary": "a customer token for one room",
+                "requestBody": _body(
+                    {
+                        "room_name": {"type": "string", "maxLength": 128},
+                        "participant_name": {"type": "string", "maxLength": 64},
+                    }
+                ),
+                "responses": _responses("token", *BODY_ERRORS, 409, 429),
+            }
+        },
+        "/api/lookup-vehicle": {
+            "post": {
+                "summary": "decode a VIN and match the inventory",
+                "requestBody": _body({"vin": {"type": "string", "maxLength": 200}}, ["vin"]),
+                "responses": _responses("vehicle", *BODY_ERRORS),
+            }
+        },
+        "/api/admin/login": {
+            "post": {
+                "summary": "admin login",
+                "requestBody": _body(
+                    {"username": {"type": "string"}, "password": {"type": "string"}},
+                    ["username", "password"],
+                ),
+                "responses": _responses("logged in", *BODY_ERRORS, 401),
+            }
+        },
+        "/api/admin/logout": {
+            "post": {"summary": "log out", "responses": _responses("logged out")}
+        },
+        "/api/admin/session": {
+            "get": {
+                "summary": "who is logged in",
+                "security": ADMIN,
+                "responses": _responses("session", 401),
+            }
+        },
+        "/api/admin/get-monitor-token": {
+            "post": {
+                "summary": "a hidden listen-only token for a call (audited)",
+                "security": ADMIN,
+                "requestBody": _body(
+                    {"conversation_id": {"type": "string", "format": "uuid"}}, ["conversation_id"]
+                ),
+                "responses": _responses("token", *BODY_ERRORS, 401, 404, 409),
+            }
+        },
+        "/api/admin/listen-ended": {
+            "post": {
+                "summary": "a supervisor stopped listening",
+                "security": ADMIN,
+                "requestBody": _body(
+                    {
+                        "conversation_id": {"type": "string", "format": "uuid"},
+                        "listen_id": {"type": "string"},
+                    },
+                    ["conversation_id", "listen_id"],
+                ),
+                "responses": _responses("recorded", *BODY_ERRORS, 401, 404, 409),
+            }
+        },
+        "/api/conversations": {
+            "get": {
+                "summary": "conversations, newest activity first",
+                "security": ADMIN,
+                "parameters": [
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": ["active", "ended"]},
+                    },
+                    {"name": "room", "in": "query", "schema": {"type": "string"}},
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 200},
+                    },
+                    {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                ],
+                "responses": _responses("a page of conversations", 401, 422),
+            }
+        },
+        "/api/conversations/{id}": {
+            "get": {
+                "summary": "one conversation",
+                "security": ADMIN,
+                "parameters": [CONVERSATION_ID],
+                "responses": _responses("conversation", 401, 404),
+            }
+        },
+        "/api/conversations/{id}/transcript": {
+            "get": {
+                "summary": "final lines and interims",
+                "security": ADMIN,
+                "parameters": [CONVERSATION_ID],
+                "responses": _responses("transcript", 401, 404),
+            }
+        },
+        "/api/conversations/{id}/timeline": {
+            "get": {
+                "summary": "every event, and the state at `at`",
+                "security": ADMIN,
+                "parameters": [
+                    CONVERSATION_ID,
+                    {
+                        "name": "at",
+                        "in": "query",
+                        "schema": {"type": "string", "format": "date-time"},
+                    },
+                ],
+                "responses": _responses("timeline", 401, 404, 422),
+            }
+        },
+        "/api/conversations/{id}/recording": {
+            "get": {
+                "summary": "a short-lived URL of the recording",
+                "security": ADMIN,
+                "parameters": [CONVERSATION_ID],
+                "responses": _responses("url", 401, 404, 503),
+            }
+        },
+        "/api/stream": {
+            "get": {
+                "summary": "dashboard Server-Sent Events (resume with Last-Event-ID)",
+                "security": ADMIN,
+                "responses": {
+                    "200": {
+                        "description": "event stream",
+                        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                    },
+                    "401": {"description": "not authorised", **_json(ERROR)},
+                },
+            }
+        },
+        "/api/conversations/{id}/stream": {
+            "get": {
+                "summary": "one call's Server-Sent Events (resume with Last-Event-ID)",
+                "security": ADMIN,
+                "parameters": [CONVERSATION_ID],
+                "responses": {
+                    "200": {
+                        "description": "event stream",
+                        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                    },
+                    "401": {"description": "not authorised", **_json(ERROR)},
+                    "404": {"description": "unknown", **_json(ERROR)},
+                },
+            }
+        },
+        "/webhook/livekit": {
+            "post": {
+                "summary": "LiveKit webhooks (signed JWT in Authorization)",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/webhook+json": {"schema": {"type": "object"}}},
+                },
+                "responses": _responses("recorded, duplicate, ignored or refused", 400, 401, 413),
+            }
+        },
+        "/webhook/egress": {
+            "post": {
+                "summary": "alias of /webhook/livekit",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/webhook+json": {"schema": {"type": "object"}}},
+                },
+                "responses": _responses("recorded, duplicate, ignored or refused", 400, 401, 413),
+            }
+        },
+    },
+}
+
+
+async def openapi(request: Request) -> JSONResponse:
+    return JSONResponse(SPEC)

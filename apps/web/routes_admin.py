@@ -1,0 +1,182 @@
+"""Admin endpoints: login, conversations and their transcripts, timelines, recordings,
+and listen-in tokens (audited)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from adapters.livekit.tokens import monitor_token
+from apps.web import body
+from apps.web.auth import AdminAuth, admin_required
+from apps.web.errors import ApiError
+from domain import commands as c
+from domain.meta import EventMeta
+from projections.queries import InvalidCursor
+from projections.replay import replay
+
+
+async def login(request: Request) -> JSONResponse:
+    data = await body.read_json(request, max_bytes=4096)
+    username = body.string(data, "username", required=True, max_len=128) or ""
+    password = body.string(data, "password", required=True, max_len=256) or ""
+    auth: AdminAuth = request.app.state.auth
+    if not auth.check(username, password):
+        raise ApiError(401, "invalid_credentials", "wrong username or password")
+    token = auth.issue(username)
+    response = JSONResponse({"token": token, "username": username})
+    auth.set_cookie(response, token)
+    return response
+
+
+async def logout(request: Request) -> JSONResponse:
+    response = JSONResponse({"ok": True})
+    request.app.state.auth.clear_cookie(response)
+    return response
+
+
+@admin_required
+async def session(request: Request) -> JSONResponse:
+    return JSONResponse({"username": request.state.admin})
+
+
+async def _conversation_or_404(request: Request, raw: Any) -> dict[str, Any]:
+    cid = body.uuid_value(raw, "conversation id", status=404)
+    row = await request.app.state.queries.conversation(cid)
+    if row is None:
+        raise ApiError(404, "not_found", f"no conversation {cid}")
+    return dict(row)
+
+
+@admin_required
+async def monitor_token_endpoint(request: Request) -> JSONResponse:
+    """A hidden, subscribe-only token for one call; the listen-in is recorded for audit."""
+    data = await body.read_json(request)
+    raw = body.string(data, "conversation_id", required=True, max_len=64)
+    body.uuid_value(raw, "conversation_id")
+    row = await _conversation_or_404(request, raw)
+    if row["status"] == "ended":
+        raise ApiError(409, "call_ended", "the call has ended; there is nothing to listen to")
+    supervisor: str = request.state.admin
+    listen_id = uuid.uuid4().hex
+    identity = f"supervisor-{listen_id[:12]}"
+    state = request.app.state
+    await state.app.record_async(
+        c.StartListenIn(
+            room_name=row["room_name"],
+            meta=EventMeta(source="supervisor", correlation_id=listen_id),
+            listen_id=listen_id,
+            supervisor=supervisor,
+        )
+    )
+    return JSONResponse(
+        {
+            "token": monitor_token(state.settings.livekit, row["room_name"], identity, supervisor),
+            "room_name": row["room_name"],
+            "livekit_url": state.settings.livekit.url,
+            "participant_identity": identity,
+            "listen_id": listen_id,
+        }
+    )
+
+
+@admin_required
+async def listen_ended(request: Request) -> JSONResponse:
+    data = await body.read_json(request)
+    raw = body.string(data, "conversation_id", required=True, max_len=64)
+    listen_id = body.string(data, "listen_id", required=True, max_len=64) or ""
+    body.uuid_value(raw, "conversation_id")
+    row = await _conversation_or_404(request, raw)
+    await request.app.state.app.record_async(
+        c.EndListenIn(
+            room_name=row["room_name"],
+            meta=EventMeta(source="supervisor", correlation_id=listen_id),
+            listen_id=listen_id,
+        )
+    )
+    return JSONResponse({"ok": True})
+
+
+@admin_required
+async def list_conversations(request: Request) -> JSONResponse:
+    status = request.query_params.get("status") or None
+    if status not in (None, "active", "ended"):
+        raise ApiError(422, "invalid_parameter", "'status' must be 'active' or 'ended'")
+    room = request.query_params.get("room") or None
+    if room is not None and len(room) > 128:
+        raise ApiError(422, "invalid_parameter", "'room' is longer than 128 characters")
+    limit = body.int_param(request, "limit", default=50, low=1, high=200)
+    cursor = request.query_params.get("cursor") or None
+    try:
+        items, next_cursor = await request.app.state.queries.list_conversations(
+            status=status, room=room, limit=limit, cursor=cursor
+        )
+    except InvalidCursor as e:
+        raise ApiError(422, "invalid_parameter", str(e)) from None
+    return JSONResponse({"items": items, "next_cursor": next_cursor})
+
+
+@admin_required
+async def get_conversation(request: Request) -> JSONResponse:
+    return JSONResponse(await _conversation_or_404(request, request.path_params["id"]))
+
+
+@admin_required
+async def transcript(request: Request) -> JSONResponse:
+    row = await _conversation_or_404(request, request.path_params["id"])
+    lines, interims = await request.app.state.queries.transcript(uuid.UUID(row["conversation_id"]))
+    return JSONResponse(
+        {
+            "conversation_id": row["conversation_id"],
+            "lines": lines,
+            "interims": interims,
+            "position": row["position"],
+        }
+    )
+
+
+@admin_required
+async def timeline(request: Request) -> JSONResponse:
+    row = await _conversation_or_404(request, request.path_params["id"])
+    at = None
+    raw_at = request.query_params.get("at")
+    if raw_at:
+        try:
+            at = datetime.fromisoformat(raw_at.replace("Z", "+00:00").replace(" ", "+"))
+        except ValueError:
+            raise ApiError(422, "invalid_parameter", "'at' must be an ISO 8601 time") from None
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=UTC)
+    result = await asyncio.to_thread(replay, request.app.state.app, row["conversation_id"], at)
+    return JSONResponse(result.to_dict())
+
+
+@admin_required
+async def recording(request: Request) -> JSONResponse:
+    row = await _conversation_or_404(request, request.path_params["id"])
+    state = request.app.state
+    if state.recordings is None:
+        raise ApiError(503, "storage_unavailable", "object storage is not configured")
+    rec = await state.queries.completed_recording(uuid.UUID(row["conversation_id"]))
+    if rec is None:
+        raise ApiError(404, "not_found", "this call has no completed recording")
+    ttl_s = 300
+    from datetime import timedelta
+
+    url = await asyncio.to_thread(
+        state.recordings.presigned_url, rec["bucket"], rec["object_key"], timedelta(seconds=ttl_s)
+    )
+    return JSONResponse(
+        {
+            "url": url,
+            "expires_in_s": ttl_s,
+            "content_type": rec["content_type"],
+            "size_bytes": rec["size_bytes"],
+            "duration_s": rec["duration_s"],
+        }
+    )

@@ -1,0 +1,70 @@
+"""Web settings from the environment. Secrets are never logged."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from adapters.livekit.tokens import LiveKitSettings
+from adapters.storage import S3Settings
+from apps.web.auth import hash_password
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    admin_user: str
+    admin_password_hash: str
+    session_secret: str
+    livekit: LiveKitSettings
+    s3: S3Settings | None
+    cors_origins: tuple[str, ...] = ()
+    token_requests_per_minute: int = 30
+    session_ttl_s: int = 12 * 3600
+    secure_cookies: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> tuple[WebSettings, str | None]:
+        """Returns the settings and, when no admin password was configured, a generated one
+        (for the caller to show the operator once, never to log)."""
+        key, secret = env.get("LIVEKIT_API_KEY"), env.get("LIVEKIT_API_SECRET")
+        if not key or not secret:
+            raise ConfigError("LIVEKIT_API_KEY and LIVEKIT_API_SECRET must be set")
+        generated = None
+        password_hash = env.get("CALLCENTER_ADMIN_PASSWORD_HASH")
+        if not password_hash:
+            password = env.get("CALLCENTER_ADMIN_PASSWORD")
+            if not password:
+                password = generated = secrets.token_urlsafe(12)
+            password_hash = hash_password(password)
+        origins = tuple(
+            o.strip() for o in env.get("CALLCENTER_CORS_ORIGINS", "").split(",") if o.strip()
+        )
+        if "*" in origins:
+            raise ConfigError("CALLCENTER_CORS_ORIGINS may not be '*': list the allowed origins")
+        try:
+            rate = int(env.get("CALLCENTER_TOKEN_RATE_PER_MINUTE", "30"))
+        except ValueError:
+            raise ConfigError("CALLCENTER_TOKEN_RATE_PER_MINUTE must be a whole number") from None
+        return (
+            cls(
+                admin_user=env.get("CALLCENTER_ADMIN_USER", "admin"),
+                admin_password_hash=password_hash,
+                session_secret=env.get("CALLCENTER_SESSION_SECRET") or secrets.token_urlsafe(32),
+                livekit=LiveKitSettings(
+                    url=env.get("LIVEKIT_URL", "ws://127.0.0.1:7880"),
+                    api_key=key,
+                    api_secret=secret,
+                ),
+                s3=S3Settings.from_env(env),
+                cors_origins=origins,
+                token_requests_per_minute=rate,
+                secure_cookies=env.get("CALLCENTER_SECURE_COOKIES", "").lower()
+                in ("1", "true", "yes"),
+            ),
+            generated,
+        )

@@ -1,0 +1,62 @@
+"""Shared helpers for the voice adapter tests: espeak-ng speech and audio framing."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+from livekit import rtc
+
+from adapters.voice.asr_eval import espeak_frame
+from adapters.voice.espeak_tts import EspeakNotInstalledError, find_espeak
+from adapters.voice.resample import resample
+
+
+def require_espeak() -> None:
+    """Fail (never skip) with an install hint when espeak-ng is missing."""
+    try:
+        find_espeak()
+    except EspeakNotInstalledError as e:
+        pytest.fail(f"these tests need espeak-ng: {e}", pytrace=False)
+
+
+@functools.lru_cache(maxsize=32)
+def spoken(text: str) -> rtc.AudioFrame:
+    """espeak-ng speech for ``text`` (22050 Hz mono), cached across tests."""
+    require_espeak()
+    return espeak_frame(text)
+
+
+def to_room_frames(
+    frame: rtc.AudioFrame,
+    *,
+    rate: int = 48000,
+    channels: int = 2,
+    lead_silence: float = 0.5,
+    tail_silence: float = 1.0,
+    frame_ms: int = 10,
+) -> list[rtc.AudioFrame]:
+    """Resample to what a LiveKit room delivers: 48 kHz stereo 10 ms frames, padded."""
+    # the deterministic resampler: soxr's dither would make every run's audio differ
+    speech = resample(np.frombuffer(frame.data, dtype=np.int16), frame.sample_rate, rate)
+    mono = np.concatenate(
+        [
+            np.zeros(int(lead_silence * rate), dtype=np.int16),
+            speech,
+            np.zeros(int(tail_silence * rate), dtype=np.int16),
+        ]
+    )
+    interleaved = np.repeat(mono, channels)
+    step = rate * frame_ms // 1000
+    return [
+        rtc.AudioFrame(
+            interleaved[i * channels : (i + step) * channels].tobytes(), rate, channels, step
+        )
+        for i in range(0, len(mono) - step + 1, step)
+    ]
+
+
+def rms(frame: rtc.AudioFrame) -> float:
+    samples = np.frombuffer(frame.data, dtype=np.int16).astype(np.float64)
+    return float(np.sqrt(np.mean(samples**2))) if samples.size else 0.0

@@ -1,0 +1,140 @@
+"""A real uvicorn server running the web app against the test database."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from adapters.livekit.tokens import LiveKitSettings
+from adapters.livekit.webhooks import sign_webhook
+from adapters.postgres.database import DatabaseSettings
+from adapters.storage import S3Settings
+from apps.web.app import WebDependencies, create_app
+from apps.web.auth import hash_password
+from apps.web.settings import WebSettings
+from domain.application import CallCenter
+from projections.registry import READ_MODELS
+from projections.worker import EventSource, ProjectionWorker
+
+API_KEY = "devkey"
+API_SECRET = "test-secret-test-secret-test-secret-42"
+ADMIN_PASSWORD = "correct horse battery staple"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class WebServer:
+    url: str
+    app: CallCenter
+    db: DatabaseSettings
+    settings: WebSettings
+
+    def client(self, **kw: Any) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=10, **kw)
+
+    def admin(self) -> httpx.Client:
+        client = self.client()
+        r = client.post("/api/admin/login", json={"username": "admin", "password": ADMIN_PASSWORD})
+        assert r.status_code == 200, r.text
+        return client
+
+    def bearer(self) -> dict[str, str]:
+        r = httpx.post(
+            f"{self.url}/api/admin/login", json={"username": "admin", "password": ADMIN_PASSWORD}
+        )
+        return {"Authorization": f"Bearer {r.json()['token']}"}
+
+    def webhook(
+        self, payload: dict[str, Any], *, secret: str = API_SECRET, ttl_s: int = 300
+    ) -> httpx.Response:
+        body = json.dumps(payload)
+        token = sign_webhook(body, API_KEY, secret, ttl_s)
+        return httpx.post(
+            f"{self.url}/webhook/livekit",
+            content=body,
+            headers={"Authorization": token, "Content-Type": "application/webhook+json"},
+            timeout=10,
+        )
+
+    def wait_projected(self, timeout: float = 20.0) -> None:
+        from tests.readmodels import wait_for_position
+
+        wait_for_position(self.db.conninfo, self.app.store.max_notification_id() or 0, timeout)
+
+
+def web_settings(s3: S3Settings | None = None, rate: int = 10_000) -> WebSettings:
+    return WebSettings(
+        admin_user="admin",
+        admin_password_hash=hash_password(ADMIN_PASSWORD, iterations=1000),
+        session_secret="test-session-secret",
+        livekit=LiveKitSettings(url="ws://127.0.0.1:7880", api_key=API_KEY, api_secret=API_SECRET),
+        s3=s3,
+        token_requests_per_minute=rate,
+    )
+
+
+def serve(app: CallCenter, db: DatabaseSettings, settings: WebSettings) -> Iterator[WebServer]:
+    source = EventSource(app.recorder.events_table_name, app.mapper)  # type: ignore[attr-defined]
+    worker = ProjectionWorker(db.conninfo, source, list(READ_MODELS.values()))
+    web = create_app(WebDependencies(app, db.conninfo, settings, worker))
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("web server did not start")
+        time.sleep(0.05)
+    try:
+        yield WebServer(f"http://127.0.0.1:{port}", app, db, settings)
+    finally:
+        server.should_exit = True
+        thread.join(15)
+
+
+@pytest.fixture
+def web(app: CallCenter, db: DatabaseSettings) -> Iterator[WebServer]:
+    yield from serve(app, db, web_settings())
+
+
+def room_event(event: str, room: str, **extra: Any) -> dict[str, Any]:
+    """A webhook body as livekit-server sends it (protobuf JSON, camelCase)."""
+    payload: dict[str, Any] = {
+        "event": event,
+        "room": {"name": room, "sid": f"RM_{room}"},
+        "id": f"EV_{event}_{room}_{time.monotonic_ns()}",
+        "createdAt": str(int(time.time())),
+    }
+    payload.update(extra)
+    return payload
+
+
+def participant(
+    identity: str, *, kind: str = "STANDARD", role: str | None = "customer", hidden: bool = False
+) -> dict[str, Any]:
+    p: dict[str, Any] = {
+        "sid": f"PA_{identity}",
+        "identity": identity,
+        "name": identity,
+        "kind": kind,
+    }
+    if role:
+        p["attributes"] = {"role": role}
+    if hidden:
+        p["permission"] = {"hidden": True}
+    return p

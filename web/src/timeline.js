@@ -1,0 +1,238 @@
+// Call timeline page ("/admin/conversations/{id}/timeline").
+import { ApiError, apiGet, convPath } from './lib/api.js';
+import { bindLogout, handleAuthError, requireSession } from './lib/auth.js';
+import { byTestId, debounce, h, pillKind, setChildren, setError, setPill } from './lib/dom.js';
+import { fmtDateTime, fmtDuration, fmtOffset, label, parseTime } from './lib/format.js';
+import { RecordingPlayer } from './lib/recording.js';
+import { interimLine, lookupCard, participantList, toolCard, transcriptLine } from './lib/render.js';
+import { TimelineAxis } from './timeline/axis.js';
+import { entrySummary, familyOf, typeLabel } from './timeline/families.js';
+import { recordingText } from './admin/calls.js';
+
+const SCRUB_DEBOUNCE_MS = 250;
+
+const ui = {
+  user: byTestId('admin-user'),
+  logout: byTestId('logout-button'),
+  title: byTestId('timeline-title'),
+  summary: byTestId('timeline-summary'),
+  error: byTestId('timeline-error'),
+  dashboardLink: byTestId('dashboard-call-link'),
+  axis: byTestId('timeline-axis'),
+  legend: byTestId('timeline-legend'),
+  scrubber: byTestId('timeline-scrubber'),
+  scrubTime: byTestId('scrubber-time'),
+  stateLoading: byTestId('state-loading'),
+  stateStatus: byTestId('state-status'),
+  stateAgent: byTestId('state-agent'),
+  stateUser: byTestId('state-user'),
+  stateSilence: byTestId('state-silence'),
+  stateRecording: byTestId('state-recording'),
+  stateParticipants: byTestId('state-participants'),
+  stateTranscript: byTestId('state-transcript'),
+  lookups: byTestId('lookups'),
+  recordings: byTestId('recordings'),
+  player: byTestId('recording'),
+  tableBody: byTestId('entries-body'),
+  entryCount: byTestId('entry-count'),
+};
+
+/** The id is the last-but-one path segment: /admin/conversations/{id}/timeline. */
+function conversationIdFromPath() {
+  const parts = window.location.pathname.split('/').filter(Boolean);
+  return parts.length >= 2 ? decodeURIComponent(parts[parts.length - 2]) : null;
+}
+
+const id = conversationIdFromPath();
+let origin = 0; // epoch ms of offset 0
+let rows = []; // [{offset, el}]
+let request = { seq: 0, ctrl: null };
+
+/** Offset 0 in epoch ms: derived from the entries themselves (occurred_at − offset_s). */
+function computeOrigin(entries, state) {
+  for (const e of entries) {
+    const t = parseTime(e.occurred_at);
+    if (t !== null && Number.isFinite(Number(e.offset_s))) return t - Number(e.offset_s) * 1000;
+  }
+  return parseTime(state && (state.opened_at || state.requested_at || state.started_at)) ?? Date.now();
+}
+
+function computeDuration(entries, state) {
+  let d = 0;
+  for (const e of entries) d = Math.max(d, Number(e.offset_s) || 0);
+  if (state) {
+    const end = parseTime(state.ended_at);
+    if (end !== null) d = Math.max(d, (end - origin) / 1000);
+    else if (state.status === 'requested' || state.status === 'active') d = Math.max(d, (Date.now() - origin) / 1000);
+  }
+  return Math.max(1, Math.ceil(d * 10) / 10);
+}
+
+function renderHeader(state, tl) {
+  ui.title.textContent = `Call timeline — ${(state && state.room_name) || tl.room_name || id}`;
+  const bits = [];
+  if (state) {
+    bits.push(state.customer_name || state.customer_identity || 'Unknown caller');
+    bits.push(`opened ${fmtDateTime(state.opened_at)}`);
+    if (state.ended_at) bits.push(`ended ${fmtDateTime(state.ended_at)}${state.end_reason ? ` (${state.end_reason})` : ''}`);
+    if (Number.isFinite(state.duration_s)) bits.push(`duration ${fmtDuration(state.duration_s)}`);
+    bits.push(label(state.status));
+  }
+  ui.summary.textContent = bits.join(' · ');
+  ui.dashboardLink.href = `/admin?call=${encodeURIComponent(id)}`;
+}
+
+function renderTable(entries) {
+  rows = [];
+  ui.entryCount.textContent = String(entries.length);
+  setChildren(ui.tableBody, entries.map((e) => {
+    const fam = familyOf(e.type);
+    const tr = h('tr', { class: ['entry-row', `family-${fam.id}`], testid: 'entry-row', dataset: { position: e.position ?? '', type: e.type } },
+      h('td', { class: 'num' }, fmtOffset(e.offset_s)),
+      h('td', {}, h('span', { class: 'swatch', 'aria-hidden': 'true' }), typeLabel(e.type)),
+      h('td', {}, e.source || ''),
+      h('td', {}, e.speaker || ''),
+      h('td', { class: 'entry-text' }, entrySummary(e)));
+    rows.push({ offset: Number(e.offset_s) || 0, el: tr, position: e.position });
+    return tr;
+  }));
+}
+
+function renderLookups(entries) {
+  const cards = entries
+    .filter((e) => e.type === 'VehicleLookedUp' || e.type === 'ToolCalled')
+    .map((e) => (e.type === 'VehicleLookedUp' ? lookupCard(e.data || {}, e.occurred_at) : toolCard(e.data || {}, e.occurred_at)));
+  setChildren(ui.lookups, cards.length ? cards : h('p', { class: 'muted' }, 'No vehicle lookups or tool calls in this call.'));
+}
+
+function renderRecordings(tl, state) {
+  const recs = Array.isArray(tl.recordings) ? tl.recordings : [];
+  setChildren(ui.recordings, recs.map((r) => {
+    const [text, kind] = recordingText(r.status);
+    return h('li', {}, h('span', { class: `pill pill-small pill-${kind}` }, text), ' ', h('code', {}, r.recording_id || ''),
+      r.reason ? h('span', { class: 'muted' }, ` ${r.reason}`) : null);
+  }));
+  const completed = (state && state.recording_status === 'completed') || recs.some((r) => r.status === 'completed');
+  if (completed) new RecordingPlayer(ui.player).show(id);
+  else setChildren(ui.player, h('p', { class: 'muted' }, 'No completed recording for this call.'));
+}
+
+/** Show the state as of the scrubber position. */
+function renderState(tl) {
+  const s = tl.state;
+  if (!s) {
+    setPill(ui.stateStatus, 'Not started', 'neutral');
+    ui.stateStatus.dataset.status = '';
+    setPill(ui.stateAgent, '—', 'neutral');
+    setPill(ui.stateUser, '—', 'neutral');
+    setPill(ui.stateSilence, '—', 'neutral');
+    setPill(ui.stateRecording, '—', 'neutral');
+    setChildren(ui.stateParticipants, h('li', { class: 'muted' }, 'Nobody present'));
+  } else {
+    setPill(ui.stateStatus, label(s.status), pillKind(s.status));
+    ui.stateStatus.dataset.status = s.status || '';
+    setPill(ui.stateAgent, label(s.agent_state), pillKind(s.agent_state));
+    setPill(ui.stateUser, label(s.user_state), pillKind(s.user_state));
+    setPill(ui.stateSilence, s.silence_active ? 'Silent' : 'No', s.silence_active ? 'bad' : 'neutral');
+    ui.stateSilence.dataset.active = s.silence_active ? 'true' : 'false';
+    const [recText, recKind] = recordingText(s.recording_status);
+    setPill(ui.stateRecording, recText, recKind);
+    setChildren(ui.stateParticipants, participantList(s.participants, { presentOnly: true }));
+  }
+  const lines = (tl.transcript || []).map((l) => transcriptLine(l, 'state-line'));
+  const interims = (tl.interims || []).map((i) => interimLine(i, 'state-interim'));
+  setChildren(ui.stateTranscript, lines.length || interims.length ? [lines, interims] : h('p', { class: 'muted' }, 'Nothing said yet.'));
+  ui.stateTranscript.scrollTop = ui.stateTranscript.scrollHeight;
+}
+
+function showOffset(offset) {
+  const iso = new Date(origin + offset * 1000).toISOString();
+  ui.scrubTime.textContent = `${fmtDuration(offset)} (${fmtOffset(offset)}) — ${fmtDateTime(iso)}`;
+  ui.scrubber.setAttribute('aria-valuetext', `${fmtDuration(offset)} into the call`);
+  axis.setCursor(offset);
+  for (const r of rows) r.el.classList.toggle('future', r.offset > offset + 1e-9);
+}
+
+async function fetchAt(offset) {
+  const iso = new Date(origin + offset * 1000).toISOString();
+  if (request.ctrl) request.ctrl.abort();
+  const ctrl = new AbortController();
+  const seq = ++request.seq;
+  request = { seq, ctrl };
+  ui.stateLoading.hidden = false;
+  try {
+    const tl = await apiGet(convPath(id, `/timeline?at=${encodeURIComponent(iso)}`), { signal: ctrl.signal });
+    if (seq !== request.seq) return;
+    setError(ui.error, '');
+    renderState(tl);
+  } catch (err) {
+    if (err.name === 'AbortError' || seq !== request.seq) return;
+    if (!handleAuthError(err)) setError(ui.error, `Could not load the state at ${fmtDuration(offset)}: ${err.message}`);
+  } finally {
+    if (seq === request.seq) ui.stateLoading.hidden = true;
+  }
+}
+
+const fetchAtDebounced = debounce(fetchAt, SCRUB_DEBOUNCE_MS);
+
+function moveTo(offset, { immediate = false } = {}) {
+  ui.scrubber.value = String(offset);
+  showOffset(offset);
+  if (immediate) {
+    fetchAtDebounced.cancel();
+    fetchAt(offset);
+  } else {
+    fetchAtDebounced(offset);
+  }
+}
+
+const axis = new TimelineAxis(ui.axis, ui.legend, (entry) => {
+  moveTo(Number(entry.offset_s) || 0, { immediate: true });
+  const row = rows.find((r) => r.position === entry.position);
+  if (row) {
+    for (const r of rows) r.el.classList.remove('picked');
+    row.el.classList.add('picked');
+    row.el.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+  }
+});
+
+async function main() {
+  bindLogout(ui.logout);
+  if (!id) {
+    setError(ui.error, 'No call id in the address.');
+    return;
+  }
+  const session = await requireSession();
+  ui.user.textContent = session.username || '';
+  let tl;
+  try {
+    tl = await apiGet(convPath(id, '/timeline'));
+  } catch (err) {
+    if (handleAuthError(err)) return;
+    setError(ui.error, err instanceof ApiError && err.status === 404 ? 'This call was not found.' : `Could not load the timeline: ${err.message}`);
+    return;
+  }
+  const entries = [...(tl.entries || [])].sort((a, b) => (Number(a.offset_s) || 0) - (Number(b.offset_s) || 0) || (Number(a.position) || 0) - (Number(b.position) || 0));
+  origin = computeOrigin(entries, tl.state);
+  const duration = computeDuration(entries, tl.state);
+
+  renderHeader(tl.state, tl);
+  axis.render(entries, duration);
+  renderTable(entries);
+  renderLookups(entries);
+  renderRecordings(tl, tl.state);
+
+  ui.scrubber.min = '0';
+  ui.scrubber.max = String(duration);
+  ui.scrubber.step = '0.1';
+  ui.scrubber.disabled = false;
+  ui.scrubber.addEventListener('input', () => moveTo(Number(ui.scrubber.value)));
+  // Start at the end of the call: the full response already is the final state.
+  ui.scrubber.value = String(duration);
+  showOffset(duration);
+  renderState(tl);
+}
+
+main().catch((err) => {
+  if (!handleAuthError(err)) setError(ui.error, `The timeline failed to load: ${err.message}`);
+});
