@@ -58,8 +58,8 @@ def call_message(position: int, e: Any) -> Message | None:
     cid = e.originator_id
     base = {"conversation_id": str(cid), "at": iso(occurred(e))}
 
-    def msg(kind: str, **data: Any) -> Message:
-        return Message(position, kind, cid, {**base, **data})
+    def msg(message_type: str, **data: Any) -> Message:
+        return Message(position, message_type, cid, {**base, **data})
 
     if name == "InterimTranscriptRecorded":
         return msg("interim", **_fields(e, "speaker", "text", "segment_id", "confidence"))
