@@ -43,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(handler="serve")
 
+    from apps.cli_up import add_up_parser
+
+    add_up_parser(sub)
+
     audit = sub.add_parser("audit", help="tamper evidence")
     asub = audit.add_subparsers(dest="action", required=True)
     p = asub.add_parser("verify", help="check every event's hash chain; non-zero exit on tampering")
@@ -53,9 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _handlers() -> dict[str, Callable[[Runtime, argparse.Namespace], int]]:
-    from apps import cli_serve, cli_store
+    from apps import cli_serve, cli_store, cli_up
 
     return {
+        "up": cli_up.cmd_up,
         "serve": cli_serve.cmd_serve,
         "replay": cli_store.cmd_replay,
         "projections_run": cli_store.cmd_projections_run,

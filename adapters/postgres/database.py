@@ -7,6 +7,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -50,6 +51,14 @@ class DatabaseSettings:
             password=self.password,
             dbname=self.dbname,
         )
+
+    @property
+    def url(self) -> str:
+        """A URL other processes can use (CALLCENTER_DATABASE_URL); unix sockets as ?host=."""
+        auth = quote(self.user) + (f":{quote(self.password)}" if self.password else "")
+        if self.host.startswith("/"):
+            return f"postgresql://{auth}@/{self.dbname}?host={quote(self.host)}&port={self.port}"
+        return f"postgresql://{auth}@{self.host}:{self.port}/{self.dbname}"
 
     def redacted(self) -> str:
         """For logs: never the password."""

@@ -1,0 +1,1 @@
+"""The local stack behind `callcenter up`: PostgreSQL, LiveKit, MinIO, web app, agent."""
