@@ -1,0 +1,329 @@
+"""A real call through the whole stack: livekit-server, the agent worker, webhooks, the
+event store, projections, SSE, MinIO. Nothing is mocked."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import tempfile
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from livekit import rtc
+
+from adapters.storage import RecordingStore, S3Settings
+from apps.stack.stack import LocalStack
+from domain.ids import conversation_id_for_room
+from tests.e2e.conftest import ADMIN_PASSWORD
+from tests.e2e.livekit_client import join, publish_wav, wait_for
+from tests.web.sse_client import read_events
+
+pytestmark = pytest.mark.e2e
+
+
+@dataclass
+class CallRecord:
+    room: str
+    conversation_id: str
+    agent_identity: str = ""
+    customer_identity: str = ""
+    supervisor_identity: str = ""
+    agent_audible_frames: int = 0
+    supervisor_heard: dict[str, int] = field(default_factory=dict)
+    customer_saw: set[str] = field(default_factory=set)
+    transcript: dict[str, Any] = field(default_factory=dict)
+    sse: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+def _admin(stack: LocalStack) -> httpx.Client:
+    client = httpx.Client(base_url=stack.web_url, timeout=20)
+    r = client.post("/api/admin/login", json={"username": "admin", "password": ADMIN_PASSWORD})
+    assert r.status_code == 200, r.text
+    return client
+
+
+def _sse_reader(
+    stack: LocalStack,
+    cid: str,
+    token: str,
+    out: list[tuple[str, dict[str, Any]]],
+    stop: threading.Event,
+) -> None:
+    with httpx.Client(timeout=httpx.Timeout(10, read=120)) as client:
+        with client.stream(
+            "GET",
+            f"{stack.web_url}/api/conversations/{cid}/stream",
+            headers={"Authorization": f"Bearer {token}", "Last-Event-ID": "0"},
+        ) as r:
+            for m in read_events(r):
+                out.append((m.event, m.data))
+                if stop.is_set():
+                    return
+
+
+def _log(stack: LocalStack, cid: str) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (type(e).__name__, {**vars(e)})
+        for _, e in stack.runtime.app.log_of(conversation_id_for_room_or_id(cid))
+    ]
+
+
+def conversation_id_for_room_or_id(cid: str):  # type: ignore[no-untyped-def]
+    from uuid import UUID
+
+    return UUID(cid)
+
+
+async def _call(stack: LocalStack, wav: Path) -> CallRecord:
+    admin = _admin(stack)
+    bearer = admin.post(
+        "/api/admin/login", json={"username": "admin", "password": ADMIN_PASSWORD}
+    ).json()["token"]
+    grant = httpx.post(
+        f"{stack.web_url}/api/get-token", json={"participant_name": "E2E Customer"}, timeout=20
+    ).json()
+    room_name = grant["room_name"]
+    rec = CallRecord(room=room_name, conversation_id=str(conversation_id_for_room(room_name)))
+    rec.customer_identity = grant["participant_identity"]
+    stop = threading.Event()
+    await wait_for(
+        lambda: admin.get(f"/api/conversations/{rec.conversation_id}").status_code == 200,
+        20,
+        "the requested call in the read model",
+    )
+    reader = threading.Thread(
+        target=_sse_reader, args=(stack, rec.conversation_id, bearer, rec.sse, stop), daemon=True
+    )
+    reader.start()
+
+    customer, heard = await join(grant["livekit_url"], grant["token"])
+
+    def agent() -> rtc.RemoteParticipant | None:
+        return next(
+            (
+                p
+                for p in customer.remote_participants.values()
+                if p.kind == rtc.ParticipantKind.PARTICIPANT_KIND_AGENT
+            ),
+            None,
+        )
+
+    await wait_for(lambda: agent() is not None, 90, "the agent to join the room")
+    rec.agent_identity = agent().identity  # type: ignore[union-attr]
+    await wait_for(
+        lambda: heard.audible_frames.get(rec.agent_identity, 0) > 50, 60, "the agent's greeting"
+    )
+    await publish_wav(customer, wav)
+
+    def lines() -> list[dict[str, Any]]:
+        rec.transcript = admin.get(f"/api/conversations/{rec.conversation_id}/transcript").json()
+        return rec.transcript["lines"]
+
+    await wait_for(
+        lambda: (
+            any(ln["speaker"] == "customer" for ln in lines())
+            and any(
+                ln["speaker"] == "assistant"
+                and ln["position"]
+                > min(x["position"] for x in rec.transcript["lines"] if x["speaker"] == "customer")
+                for ln in rec.transcript["lines"]
+            )
+        ),
+        90,
+        "the customer's words and the agent's answer in the transcript",
+        interval=0.5,
+    )
+
+    # A supervisor listens in, hidden.
+    monitor = admin.post(
+        "/api/admin/get-monitor-token", json={"conversation_id": rec.conversation_id}
+    ).json()
+    rec.supervisor_identity = monitor["participant_identity"]
+    supervisor, sup_heard = await join(monitor["livekit_url"], monitor["token"])
+    await asyncio.sleep(1.0)
+    await publish_wav(customer, wav)  # something to hear
+    await wait_for(
+        lambda: sum(sup_heard.audible_frames.values()) > 50, 60, "the supervisor to hear the call"
+    )
+    rec.supervisor_heard = dict(sup_heard.audible_frames)
+    rec.customer_saw = {p.identity for p in customer.remote_participants.values()}
+    await supervisor.disconnect()
+    await sup_heard.close()
+    admin.post(
+        "/api/admin/listen-ended",
+        json={"conversation_id": rec.conversation_id, "listen_id": monitor["listen_id"]},
+    )
+
+    rec.agent_audible_frames = heard.audible_frames.get(rec.agent_identity, 0)
+    await customer.disconnect()
+    await heard.close()
+
+    def finished() -> bool:
+        rec.events = _log(stack, rec.conversation_id)
+        names = [n for n, _ in rec.events]
+        return "CallEnded" in names and (
+            "RecordingCompleted" in names or "RecordingFailed" in names
+        )
+
+    await wait_for(finished, 120, "the room to finish and the recording to be stored", interval=1.0)
+    stop.set()
+    await asyncio.sleep(1.0)
+    admin.close()
+    return rec
+
+
+@pytest.fixture(scope="module")
+def call(stack: LocalStack, speech_wav: Path) -> CallRecord:
+    return asyncio.run(_call(stack, speech_wav))
+
+
+def _sources(rec: CallRecord, name: str, source: str) -> list[dict[str, Any]]:
+    return [data for n, data in rec.events if n == name and data["meta"]["source"] == source]
+
+
+def test_the_agent_answers_with_audio(call: CallRecord) -> None:
+    assert call.agent_identity
+    assert call.agent_audible_frames > 100  # over a second of audible speech
+
+
+def test_words_and_reply_reach_the_read_model_and_sse(call: CallRecord) -> None:
+    customer = [ln for ln in call.transcript["lines"] if ln["speaker"] == "customer"]
+    assert customer and all(ln["text"].strip() for ln in customer)
+    heard = " ".join(ln["text"].lower() for ln in customer)
+    assert "test drive" in heard or "honda" in heard or "civic" in heard, heard
+    assert any(ln["speaker"] == "assistant" for ln in call.transcript["lines"])
+    kinds = Counter(kind for kind, _ in call.sse)
+    assert kinds["final"] >= 1 and kinds["reply"] >= 1, kinds
+    sse_finals = [d["text"] for k, d in call.sse if k == "final" and d["speaker"] == "customer"]
+    assert sse_finals == [ln["text"] for ln in customer if ln["kind"] == "final"]
+
+
+def test_each_webhook_is_recorded_once(call: CallRecord) -> None:
+    assert len(_sources(call, "CallStarted", "webhook")) == 1
+    assert len(_sources(call, "CallEnded", "webhook")) == 1
+    joined = Counter(d["identity"] for d in _sources(call, "ParticipantJoined", "webhook"))
+    assert joined[call.customer_identity] == 1
+    assert joined[call.agent_identity] == 1
+    left = Counter(d["identity"] for d in _sources(call, "ParticipantLeft", "webhook"))
+    assert left[call.customer_identity] == 1
+    published = [
+        d
+        for d in _sources(call, "TrackPublished", "webhook")
+        if d["identity"] == call.customer_identity
+    ]
+    assert len(published) == 1 and published[0]["kind"] == "audio"
+    ids = [d["meta"]["external_id"] for n, d in call.events if d["meta"]["source"] == "webhook"]
+    assert len(ids) == len(set(ids))
+
+
+def test_the_supervisor_hears_the_call_unseen_and_is_audited(
+    call: CallRecord, stack: LocalStack
+) -> None:
+    assert sum(call.supervisor_heard.values()) > 50
+    assert call.supervisor_identity not in call.customer_saw
+    agent_seen = {d["identity"] for d in _sources(call, "ParticipantJoined", "agent")}
+    assert call.supervisor_identity not in agent_seen
+    with psycopg.connect(stack.runtime.database.conninfo) as conn:
+        audit = conn.execute(
+            "SELECT action, supervisor FROM supervisor_audit WHERE conversation_id = %s ORDER BY position",
+            (conversation_id_for_room(call.room),),
+        ).fetchall()
+    assert audit == [("listen_in_started", "admin"), ("listen_in_ended", "admin")]
+
+
+def test_the_recording_is_valid_audio_in_minio(call: CallRecord, stack: LocalStack) -> None:
+    done = [d for n, d in call.events if n == "RecordingCompleted"]
+    assert done, [d for n, d in call.events if n == "RecordingFailed"]
+    rec = done[0]
+    store = RecordingStore(S3Settings.from_env(stack.child_env))  # type: ignore[arg-type]
+    stat = store.client.stat_object(rec["bucket"], rec["object_key"])
+    assert stat.size == rec["size_bytes"] and stat.size > 1000
+    assert stat.metadata.get("x-amz-meta-conversation-id") == call.conversation_id
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(rec["object_key"]).name
+        store.client.fget_object(rec["bucket"], rec["object_key"], str(path))
+        probe = subprocess.run(
+            [
+                "ffprobe",
+                "-v",
+                "error",
+                "-show_entries",
+                "format=duration:stream=codec_type",
+                "-of",
+                "json",
+                str(path),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    info = json.loads(probe.stdout)
+    assert any(s["codec_type"] == "audio" for s in info["streams"])
+    duration = float(info["format"]["duration"])
+    ended = next(d for n, d in call.events if n == "CallEnded")
+    assert 5.0 <= duration <= ended["duration_s"] + 10, (duration, ended["duration_s"])
+
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+
+@pytest.mark.browser
+def test_the_same_call_through_the_browser(
+    stack: LocalStack, speech_wav: Path, call: CallRecord
+) -> None:
+    """Chromium calls from `/` with a fake microphone playing the WAV, while `/admin` in a
+    second page shows the transcript arriving."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.web.test_browser import shot
+
+    flags = [*CHROMIUM_FLAGS, f"--use-file-for-fake-audio-capture={speech_wav}"]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=flags, headless=True)
+        try:
+            customer = browser.new_context(viewport={"width": 1000, "height": 800}).new_page()
+            customer.goto(f"{stack.web_url}/")
+            customer.get_by_test_id("call-start").click()
+            expect(customer.get_by_test_id("connection-state")).to_contain_text(
+                "onnected", timeout=30_000
+            )
+            room = customer.get_by_test_id("room-name").inner_text().strip()
+            cid = str(conversation_id_for_room(room))
+
+            admin = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+            admin.goto(f"{stack.web_url}/admin/login")
+            admin.get_by_test_id("login-username").fill("admin")
+            admin.get_by_test_id("login-password").fill(ADMIN_PASSWORD)
+            admin.get_by_test_id("login-submit").click()
+            row = admin.locator(f'[data-testid="call-row"][data-conversation-id="{cid}"]')
+            expect(row).to_be_visible(timeout=30_000)
+            row.click()
+            expect(
+                admin.locator('[data-testid="transcript-line"][data-speaker="customer"]').first
+            ).to_be_visible(timeout=90_000)
+            expect(
+                admin.locator('[data-testid="transcript-line"][data-speaker="assistant"]').first
+            ).to_be_visible(timeout=90_000)
+            shot(admin, "e2e-admin-live-transcript")
+            shot(customer, "e2e-customer-call")
+            customer.get_by_test_id("call-end").click()
+        finally:
+            browser.close()
