@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import urllib3
 from minio import Minio
 from minio.commonconfig import ENABLED, Filter
 from minio.error import S3Error
@@ -58,12 +59,20 @@ def object_key(conversation_id: str, recording_id: str, extension: str) -> str:
 class RecordingStore:
     def __init__(self, settings: S3Settings) -> None:
         self.settings = settings
+        # Our own retry loop decides how long to wait; keep the client's short.
+        http = urllib3.PoolManager(
+            timeout=urllib3.Timeout(connect=3.0, read=60.0),
+            retries=urllib3.Retry(
+                total=1, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]
+            ),
+        )
         self.client = Minio(
             settings.endpoint,
             access_key=settings.access_key,
             secret_key=settings.secret_key,
             secure=settings.secure,
             region=settings.region,
+            http_client=http,
         )
 
     def ensure_bucket(self) -> None:
@@ -109,7 +118,7 @@ class RecordingStore:
                     metadata=dict(metadata),
                 )
                 return int(self.client.stat_object(self.settings.bucket, key).size or 0)
-            except (S3Error, OSError, ValueError) as e:
+            except (S3Error, OSError, ValueError, urllib3.exceptions.HTTPError) as e:
                 last = e
                 if attempt == attempts:
                     break

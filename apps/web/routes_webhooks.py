@@ -7,7 +7,12 @@ import logging
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from adapters.livekit.webhooks import WebhookRejected, WebhookVerifier, map_webhook
+from adapters.livekit.webhooks import (
+    WebhookMalformed,
+    WebhookRejected,
+    WebhookVerifier,
+    map_webhook,
+)
 from adapters.storage import DEFAULT_BUCKET
 from apps.web.errors import ApiError
 from domain.application import CallCenter
@@ -36,9 +41,9 @@ async def livekit_webhook(request: Request) -> JSONResponse:
     except WebhookRejected as e:
         state.metrics.webhooks["invalid_signature"] += 1
         raise ApiError(401, "invalid_signature", str(e)) from None
-    except Exception as e:  # signed, but not a webhook body
+    except WebhookMalformed as e:
         state.metrics.webhooks["bad_request"] += 1
-        raise ApiError(400, "bad_request", f"not a LiveKit webhook: {e}") from None
+        raise ApiError(400, "bad_request", str(e)) from None
     try:
         bucket = state.settings.s3.bucket if state.settings.s3 else DEFAULT_BUCKET
         mapped = map_webhook(event, default_bucket=bucket)
