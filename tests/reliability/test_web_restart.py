@@ -27,7 +27,7 @@ ROOM = "call-web-restart"
 TOTAL = 150
 
 
-def _start(db: DatabaseSettings, port: int, log: Path) -> subprocess.Popen[bytes]:
+def _start(db: DatabaseSettings, port: int, log: Path, **extra_env: str) -> subprocess.Popen[bytes]:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("CALLCENTER_", "LIVEKIT_"))},
         "CALLCENTER_DATABASE_URL": db.url,
@@ -35,6 +35,7 @@ def _start(db: DatabaseSettings, port: int, log: Path) -> subprocess.Popen[bytes
         "CALLCENTER_SESSION_SECRET": "stable-across-restarts",
         "LIVEKIT_API_KEY": API_KEY,
         "LIVEKIT_API_SECRET": API_SECRET,
+        **extra_env,
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "apps.cli", "serve", "--port", str(port)],
