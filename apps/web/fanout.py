@@ -193,16 +193,18 @@ class Broadcaster:
         calls = (not dashboard) if calls is None else calls
         messages: list[Message] = []
         for position, oid, version, topic, state in rows:
-            event = self.mapper.to_domain_event(StoredEvent(oid, version, topic, bytes(state)))
-            if calls:
-                m = call_message(position, event)
-                if m is not None:
-                    messages.append(m)
-            if dashboard:
-                d = dashboard_message(position, event)
-                if d is not None:
-                    d.dashboard = True
-                    messages.append(d)
+            try:
+                event = self.mapper.to_domain_event(StoredEvent(oid, version, topic, bytes(state)))
+                rendered = [call_message(position, event)] if calls else []
+                if dashboard:
+                    d = dashboard_message(position, event)
+                    if d is not None:
+                        d.dashboard = True
+                    rendered.append(d)
+            except Exception:  # one unreadable event must not stall every stream behind it
+                log.exception("cannot render event at log position %d; skipped", position)
+                continue
+            messages.extend(m for m in rendered if m is not None)
         needing = list({m.conversation_id for m in messages if m.needs_row})
         rows_by_id = await self.queries.conversations(needing)
         return [complete(m, rows_by_id.get(m.conversation_id)) for m in messages]
