@@ -24,6 +24,7 @@ from domain.ids import conversation_id_for_room
 from tests.e2e.conftest import ADMIN_PASSWORD
 from tests.e2e.livekit_client import join, publish_wav, wait_for
 from tests.web.sse_client import read_events
+from tests.web.test_browser import FLAGS as BROWSER_FLAGS
 
 pytestmark = pytest.mark.e2e
 
@@ -273,12 +274,7 @@ def test_the_recording_is_valid_audio_in_minio(call: CallRecord, stack: LocalSta
 
 
 CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
+    *BROWSER_FLAGS,
     "--use-fake-device-for-media-stream",
     "--use-fake-ui-for-media-stream",
     "--autoplay-policy=no-user-gesture-required",
