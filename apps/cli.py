@@ -43,9 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(handler="serve")
 
+    from apps.cli_agent import add_agent_parser
     from apps.cli_up import add_up_parser
 
     add_up_parser(sub)
+    add_agent_parser(sub)
 
     audit = sub.add_parser("audit", help="tamper evidence")
     asub = audit.add_subparsers(dest="action", required=True)
@@ -78,6 +80,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if args.handler == "agent":  # the worker opens its own store in each job process
+        from apps.cli_agent import cmd_agent
+
+        return cmd_agent(args)
     handler = _handlers()[args.handler]
     try:
         with open_runtime() as rt:

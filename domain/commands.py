@@ -62,6 +62,12 @@ class EndCall(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class FinishRoom(Command):
+    def apply(self, c: Conversation) -> None:
+        c.finish_room(self.meta)
+
+
+@dataclass(frozen=True, kw_only=True)
 class CloseAgentSession(Command):
     reason: str
 

@@ -37,6 +37,7 @@ class Conversation(SpeechPart, ActivityPart, RecordingPart, MonitoringPart):
     CallRequested = ev.CallRequested
     CallStarted = ev.CallStarted
     CallEnded = ev.CallEnded
+    RoomFinished = ev.RoomFinished
     AgentSessionClosed = ev.AgentSessionClosed
     ParticipantJoined = ev.ParticipantJoined
     ParticipantLeft = ev.ParticipantLeft
@@ -112,6 +113,18 @@ class Conversation(SpeechPart, ActivityPart, RecordingPart, MonitoringPart):
     def _call_ended(self, reason: str, duration_s: float, meta: dict[str, Any]) -> None:
         self.ended_at = datetime.fromisoformat(meta["occurred_at"])
         self.status = "ended"
+
+    def finish_room(self, meta: EventMeta) -> None:
+        """LiveKit closed the room: the end of the call unless someone recorded it already."""
+        if self.ended_at is None:
+            began = self.started_at or self.opened_at
+            duration = max(0.0, (meta.occurred_at - began).total_seconds())
+            self._call_ended("room_finished", duration, meta.to_dict())
+        self._room_finished(meta.to_dict())
+
+    @event(RoomFinished)
+    def _room_finished(self, meta: dict[str, Any]) -> None:
+        pass
 
     def close_agent_session(self, reason: str, meta: EventMeta) -> None:
         rules.text(reason, "reason")

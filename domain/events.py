@@ -40,6 +40,10 @@ class CallEnded(ConversationEvent):
     duration_s: float
 
 
+class RoomFinished(ConversationEvent):
+    """LiveKit closed the room (its `room_finished` webhook); the call may have ended before."""
+
+
 class AgentSessionClosed(ConversationEvent):
     reason: str
 

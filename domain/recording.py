@@ -26,14 +26,15 @@ class RecordingPart(ConversationState):
         rules.text(recording_id, "recording id")
         if mode not in rules.RECORDING_MODES:
             raise InvalidCommand(f"recording mode must be one of {sorted(rules.RECORDING_MODES)}")
-        if recording_id in self.recordings:
+        if self.recordings.get(recording_id) == "requested":
             raise InvalidTransition(f"recording {recording_id!r} was already requested")
         self._require_open(meta)
         self._recording_requested(recording_id, mode, meta.to_dict())
 
     @event(RecordingRequested)
     def _recording_requested(self, recording_id: str, mode: str, meta: dict[str, Any]) -> None:
-        self.recordings[recording_id] = "requested"
+        # The egress webhooks may have told us of it first: never move its status back.
+        self.recordings.setdefault(recording_id, "requested")
 
     def _require_unfinished(self, recording_id: str) -> None:
         rules.text(recording_id, "recording id")

@@ -178,7 +178,8 @@ class ConversationsProjection(ReadModel):
         row["silence_since"] = None
 
     def when_RecordingRequested(self, e: Any, row: Row) -> None:
-        row["recording_status"] = "requested"
+        if row["recording_status"] is None:
+            row["recording_status"] = "requested"
 
     def when_RecordingStarted(self, e: Any, row: Row) -> None:
         if row["recording_status"] not in ("completed", "failed"):

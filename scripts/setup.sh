@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(espeak-ng sox chromium ffmpeg)
+APT_PACKAGES=(espeak-ng sox chromium ffmpeg libportaudio2)
 
 step() { printf '\n==> %s\n' "$*"; }
 

@@ -31,7 +31,7 @@ TEXT = st.text(alphabet="abcdefghij klmnop", min_size=1, max_size=20).filter(str
 
 @st.composite
 def command_specs(draw: st.DrawFn) -> tuple[type[c.Command], dict[str, object]]:
-    kind = draw(st.integers(0, 17))
+    kind = draw(st.integers(0, 18))
     specs: list[tuple[type[c.Command], dict[str, object]]] = [
         (c.RequestCall, {"participant_identity": draw(IDENT), "participant_name": draw(TEXT)}),
         (c.StartCall, {"room_sid": "RM_" + draw(TEXT).replace(" ", "")}),
@@ -102,6 +102,7 @@ def command_specs(draw: st.DrawFn) -> tuple[type[c.Command], dict[str, object]]:
             {"listen_id": draw(st.sampled_from(["L1", "L2"])), "supervisor": "admin"},
         ),
         (c.EndListenIn, {"listen_id": draw(st.sampled_from(["L1", "L2"]))}),
+        (c.FinishRoom, {}),
     ]
     return specs[kind]
 

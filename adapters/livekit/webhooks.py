@@ -96,7 +96,7 @@ def map_webhook(event: webhook.WebhookEvent, *, default_bucket: str) -> MappedWe
     if kind == "room_started":
         commands.append(c.StartCall(room_name=room, meta=meta, room_sid=event.room.sid))
     elif kind == "room_finished":
-        commands.append(c.EndCall(room_name=room, meta=meta, reason="room_finished"))
+        commands.append(c.FinishRoom(room_name=room, meta=meta))
     elif kind == "participant_joined":
         commands.append(
             c.JoinParticipant(

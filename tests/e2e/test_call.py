@@ -170,13 +170,14 @@ async def _call(stack: LocalStack, wav: Path) -> CallRecord:
     def finished() -> bool:
         rec.events = _log(stack, rec.conversation_id)
         names = [n for n, _ in rec.events]
-        return "CallEnded" in names and (
+        return "RoomFinished" in names and (
             "RecordingCompleted" in names or "RecordingFailed" in names
         )
 
     await wait_for(finished, 120, "the room to finish and the recording to be stored", interval=1.0)
-    stop.set()
     await asyncio.sleep(1.0)
+    stop.set()
+    rec.transcript = admin.get(f"/api/conversations/{rec.conversation_id}/transcript").json()
     admin.close()
     return rec
 
@@ -209,7 +210,8 @@ def test_words_and_reply_reach_the_read_model_and_sse(call: CallRecord) -> None:
 
 def test_each_webhook_is_recorded_once(call: CallRecord) -> None:
     assert len(_sources(call, "CallStarted", "webhook")) == 1
-    assert len(_sources(call, "CallEnded", "webhook")) == 1
+    assert len(_sources(call, "RoomFinished", "webhook")) == 1
+    assert len([n for n, _ in call.events if n == "CallEnded"]) == 1
     joined = Counter(d["identity"] for d in _sources(call, "ParticipantJoined", "webhook"))
     assert joined[call.customer_identity] == 1
     assert joined[call.agent_identity] == 1
@@ -220,7 +222,10 @@ def test_each_webhook_is_recorded_once(call: CallRecord) -> None:
         for d in _sources(call, "TrackPublished", "webhook")
         if d["identity"] == call.customer_identity
     ]
-    assert len(published) == 1 and published[0]["kind"] == "audio"
+    # Two microphone tracks were published (one per utterance): each recorded once.
+    tracks = Counter(d["track_sid"] for d in published)
+    assert len(tracks) == 2 and set(tracks.values()) == {1}
+    assert {d["kind"] for d in published} == {"audio"}
     ids = [d["meta"]["external_id"] for n, d in call.events if d["meta"]["source"] == "webhook"]
     assert len(ids) == len(set(ids))
 

@@ -53,7 +53,8 @@ def _all_events() -> list[object]:
         c.ReportError(room_name=ROOM, meta=meta(), component="tts", message="boom"),
         c.UnpublishTrack(room_name=ROOM, meta=meta("webhook"), identity="cust", track_sid="TR"),
         c.LeaveParticipant(room_name=ROOM, meta=meta("webhook"), identity="cust", aborted=True),
-        c.EndCall(room_name=ROOM, meta=meta("webhook"), reason="room_finished"),
+        c.EndCall(room_name=ROOM, meta=meta("agent"), reason="customer_left"),
+        c.FinishRoom(room_name=ROOM, meta=meta("webhook")),
         c.CompleteRecording(
             room_name=ROOM,
             meta=meta(),

@@ -1,0 +1,1 @@
+"""The CME Auto Sales voice agent: a livekit-agents worker; every fact becomes an event."""

@@ -1,0 +1,108 @@
+"""The assistant's tools, called by the dealership dialogue policy in a real AgentSession
+(typed turns), end in domain events; the services behind them, on their own."""
+
+from __future__ import annotations
+
+import json
+
+from adapters.voice.providers import Providers
+from apps.agent.assistant import GREETING
+from apps.agent.call import Call
+from apps.agent.config import AgentConfig
+from apps.agent.services import DealershipServices
+from domain.application import CallCenter
+from tests.agent.helpers import logged
+
+ROOM = "call-tools"
+IN_STOCK = "WBA5R1C07LF226631"  # a 2020 BMW 330i in the demo inventory
+NOT_STOCKED = "1HGCM82633A004352"  # a valid 2003 Honda VIN that is not on the lot
+
+
+def of(events: list[object], name: str) -> list[object]:
+    return [e for e in events if type(e).__name__ == name]
+
+
+async def test_tool_calls_through_the_dialogue_policy_become_events(
+    app: CallCenter, agent_config: AgentConfig, providers: Providers
+) -> None:
+    call = Call(
+        room_name=ROOM,
+        session_key="job-tools",
+        config=agent_config,
+        app=app,
+        providers=providers,
+    )
+    await call.open()
+    await call.start()  # no room: typed turns only
+    assert call.greeting is not None
+    await call.greeting
+    turns = [
+        f"my VIN is {NOT_STOCKED}",
+        "I would like to book a test drive",
+        "my name is John Smith",
+        "my number is five five five one two three four",
+        "tomorrow at ten a m",
+        f"what about the VIN {IN_STOCK}",
+        "please call me back, my name is Mary Johnson and my number is 555-212-1234",
+    ]
+    replies = []
+    for text in turns:
+        result = await call.session.run(user_input=text)
+        replies.append(
+            " ".join(m.item.text_content or "" for m in result.events if m.type == "message")
+        )
+    assert "2003 Honda" in replies[0] and "booked for tomorrow at 10 am" in replies[4]
+    await call.end()
+    await call.close()
+
+    events = logged(app, ROOM)
+    lookups = of(events, "VehicleLookedUp")
+    assert [(e.vin, e.found, e.check_digit_valid) for e in lookups] == [
+        (NOT_STOCKED, False, True),
+        (IN_STOCK, True, True),
+    ]
+    assert lookups[0].decoded["make"] == "Honda" and lookups[0].vehicle is None
+    assert lookups[1].vehicle["model"] == "330i"
+    [drive] = of(events, "TestDriveBooked")
+    assert (drive.customer_name, drive.phone, drive.preferred_time, drive.vin) == (
+        "John Smith",
+        "5551234",
+        "tomorrow at 10 am",
+        NOT_STOCKED,
+    )
+    [callback] = of(events, "CallbackRequested")
+    assert (callback.customer_name, callback.phone) == ("Mary Johnson", "5552121234")
+
+    tools = of(events, "ToolCalled")
+    assert [t.name for t in tools] == [
+        "lookup_vehicle",
+        "book_test_drive",
+        "lookup_vehicle",
+        "request_callback",
+    ]
+    assert tools[0].arguments == {"vin": NOT_STOCKED} and tools[0].error is None
+    assert json.loads(tools[1].result)["booked"] is True
+    assert [e.text for e in of(events, "FinalTranscriptRecorded")] == turns
+    replies_recorded = [e.text for e in of(events, "AgentReplied")]
+    assert replies_recorded[0] == GREETING
+    assert "Let me check" not in " ".join(replies_recorded)  # no search asked for
+    assert of(events, "AgentSessionClosed")[-1].reason == "user_initiated"
+    assert call.sink.stats.rejected == 0 and call.sink.stats.dropped == 0
+
+
+def test_services_validate_before_promising_anything() -> None:
+    services = DealershipServices()
+    bad = services.lookup_vehicle("1HGCM82633A004353")  # wrong check digit
+    assert not bad.check_digit_valid and not bad.found
+    assert bad.result["error"] == "check_digit" and "decoded" not in bad.result
+    short = services.lookup_vehicle("one two three")
+    assert short.result["error"] == "length" and short.vin == "123"
+
+    found = services.search_inventory(make="BMW", max_price=30_000)
+    assert found["count"] >= 1 and all(v["price"] <= 30_000 for v in found["vehicles"])
+    assert services.search_inventory(min_price=5, max_price=1)["error"] == "invalid_filter"
+
+    no_phone = services.book_test_drive("Ann", "12", "monday", None)
+    assert no_phone.error and no_phone.result["booked"] is False
+    ok = services.request_callback("Ann", "555 123 4567", "", "financing")
+    assert ok.error is None and ok.result["topic"] == "financing"
