@@ -3,6 +3,7 @@ stopped politely (SIGTERM) and then firmly (SIGKILL)."""
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import shutil
@@ -62,6 +63,15 @@ def http_ok(url: str) -> Callable[[], bool]:
     return check
 
 
+def _die_with_parent() -> None:
+    """Linux: the child gets SIGTERM if `callcenter up` dies without cleaning up."""
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+PR_SET_PDEATHSIG = 1
+
+
 class ManagedProcess:
     def __init__(
         self,
@@ -93,6 +103,7 @@ class ManagedProcess:
             stderr=subprocess.STDOUT,
             cwd=self.cwd,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         log_file.close()
         deadline = time.monotonic() + timeout
