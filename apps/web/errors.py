@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 
 from domain.errors import DomainError, InvalidCommand
@@ -59,12 +59,19 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def client_gone(request: Request, exc: Exception) -> JSONResponse:
+    """The client hung up mid-request: nothing was recorded, and nobody reads the reply."""
+    log.info("client disconnected during %s %s", request.method, request.url.path)
+    return error_response(400, "client_disconnected", "the client closed the connection")
+
+
 async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return error_response(500, "internal_error", "the server failed to handle this request")
 
 
 HANDLERS: dict[Any, Any] = {
+    ClientDisconnect: client_gone,
     ApiError: api_error,
     DomainError: domain_error,
     HTTPException: http_error,

@@ -27,6 +27,7 @@ class SoakStats:
     command_errors: list[str] = field(default_factory=list)
     commands: int = 0
     webhooks: int = 0
+    retries: int = 0
 
 
 class SoakLoad:
@@ -41,13 +42,22 @@ class SoakLoad:
             stats,
         )
 
+    async def post(self, http: httpx.AsyncClient, path: str, **kw: Any) -> httpx.Response:
+        """Like LiveKit and browsers: retry a request whose connection dropped."""
+        for attempt in range(3):
+            try:
+                return await http.post(path, **kw)
+            except httpx.TransportError:
+                self.stats.retries += 1
+                if attempt == 2:
+                    raise
+                await asyncio.sleep(0.2)
+        raise AssertionError("unreachable")
+
     async def webhook(self, http: httpx.AsyncClient, payload: dict[str, Any]) -> None:
         body = json.dumps(payload)
-        r = await http.post(
-            "/webhook/livekit",
-            content=body,
-            headers={"Authorization": sign_webhook(body, self.key, self.secret)},
-        )
+        headers = {"Authorization": sign_webhook(body, self.key, self.secret)}
+        r = await self.post(http, "/webhook/livekit", content=body, headers=headers)
         self.stats.webhooks += 1
         if r.status_code != 200 or r.json().get("status") not in ("recorded", "duplicate"):
             self.stats.http_errors.append(
@@ -64,7 +74,7 @@ class SoakLoad:
             self.stats.command_errors.append(f"{type(command).__name__}: {e}")
 
     async def call(self, http: httpx.AsyncClient, seconds: float, rng: random.Random) -> None:
-        r = await http.post("/api/get-token", json={"participant_name": "Soak Caller"})
+        r = await self.post(http, "/api/get-token", json={"participant_name": "Soak Caller"})
         if r.status_code != 200:
             self.stats.http_errors.append(f"get-token: {r.status_code} {r.text[:120]}")
             await asyncio.sleep(1.0)

@@ -130,6 +130,7 @@ def test_soak(app: CallCenter, db: DatabaseSettings, tmp_path: Path) -> None:
         "events": head,
         "events_per_s": round(head / elapsed, 1),
         "webhooks": stats.webhooks,
+        "transport_retries": stats.retries,
         "agent_commands": stats.commands,
         "http_errors": len(stats.http_errors),
         "command_errors": len(stats.command_errors),
