@@ -84,12 +84,6 @@ class Broadcaster:
             "WHERE originator_id = %s AND notification_id > %s AND notification_id <= %s "
             "ORDER BY notification_id LIMIT %s"
         ).format(table)
-        self._range_some = SQL(
-            "SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
-            "WHERE notification_id > %s AND notification_id <= %s "
-            "AND originator_id = ANY(%s) ORDER BY notification_id LIMIT %s"
-        ).format(table)
-        self._epoch = 0  # moves on every subscription
 
     @property
     def client_count(self) -> int:
@@ -110,7 +104,6 @@ class Broadcaster:
     # --- subscribers ---------------------------------------------------------------------
 
     def subscribe(self, conversation_id: UUID | None) -> Subscriber:
-        self._epoch += 1
         sub = Subscriber(conversation_id, self.position, self.queue_size)
         if conversation_id is None:
             self._dashboard.add(sub)
@@ -157,14 +150,12 @@ class Broadcaster:
                 ) as conn:
                     await conn.execute(SQL("LISTEN {}").format(Identifier(PROJECTIONS_CHANNEL)))
                     delay = 0.5
-                    target: int | None = None
                     while True:
-                        await self._catch_up(target)
-                        # Wake on a notification, or every second to be safe. The driving
-                        # projection's notification says how far it got: no need to ask.
-                        target = None
+                        await self._catch_up()
+                        # Wake on a notification, or every second to be safe.
                         async for n in conn.notifies(timeout=1.0, stop_after=1):
-                            target = _position(n.payload, self.position)
+                            if not n.payload.startswith(DRIVING_PROJECTION + ":"):
+                                continue
             except asyncio.CancelledError:
                 raise
             except Exception as e:  # database restarts: keep the clients, reconnect
@@ -172,43 +163,16 @@ class Broadcaster:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
 
-    async def _catch_up(self, target: int | None = None) -> None:
-        if target is None:
-            target = (await self.queries.projection_positions()).get(DRIVING_PROJECTION, 0)
+    async def _catch_up(self) -> None:
+        target = (await self.queries.projection_positions()).get(DRIVING_PROJECTION, 0)
         while self.position < target:
-            if not self._dashboard and not self._calls:
-                self.position = target  # nobody is listening: nothing to read or send
-                break
-            # Without dashboard clients only the followed calls' events are read. Every
-            # event up to `target` is committed, so a short read covers the whole range.
-            epoch = self._epoch
-            watched = None if self._dashboard else list(self._calls)
-            rows = await self._read_range(watched, self.position, target)
-            if watched is not None and self._epoch != epoch:  # someone subscribed meanwhile
-                watched = None
-                rows = await self._read_range(None, self.position, target)
+            rows = await self._read(None, self.position, target)
             if not rows:
-                if watched is not None:
-                    self.position = target
                 break
             wanted = [r for r in rows if self._dashboard or r[1] in self._calls]
             for message in await self._render(wanted, dashboard=bool(self._dashboard), calls=True):
                 self._publish(message)
             self.position = rows[-1][0]
-            if watched is not None and len(rows) < self.chunk:
-                self.position = target
-
-    async def _read_range(
-        self, watched: list[UUID] | None, after: int, upto: int
-    ) -> list[tuple[Any, ...]]:
-        if watched is None:
-            return await self._read(None, after, upto)
-        async with (
-            self.queries.pool.connection() as conn,
-            conn.cursor(row_factory=psycopg.rows.tuple_row) as cur,
-        ):
-            await cur.execute(self._range_some, (after, upto, watched, self.chunk), binary=True)
-            return list(await cur.fetchall())
 
     async def _read(
         self, conversation_id: UUID | None, after: int, upto: int
@@ -228,15 +192,9 @@ class Broadcaster:
     ) -> list[Message]:
         calls = (not dashboard) if calls is None else calls
         messages: list[Message] = []
-        decode = getattr(self.mapper, "decode", None)  # the application's mapper, directly
         for position, oid, version, topic, state in rows:
             try:
-                if decode is not None:
-                    event = decode(oid, version, topic, bytes(state))
-                else:
-                    event = self.mapper.to_domain_event(
-                        StoredEvent(oid, version, topic, bytes(state))
-                    )
+                event = self.mapper.to_domain_event(StoredEvent(oid, version, topic, bytes(state)))
                 rendered = [call_message(position, event)] if calls else []
                 if dashboard:
                     d = dashboard_message(position, event)
@@ -257,12 +215,3 @@ class Broadcaster:
         )
         for sub in list(targets):
             sub.offer(message)
-
-
-def _position(payload: str, current: int) -> int:
-    """How far a `<projection>:<position>` notification says the driving projection got
-    (another projection's says nothing new: stay where we are)."""
-    name, _, position = payload.partition(":")
-    if name != DRIVING_PROJECTION or not position.isdigit():
-        return current
-    return int(position)
