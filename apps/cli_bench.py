@@ -94,6 +94,8 @@ def cmd_bench(runtime: Runtime, args: argparse.Namespace) -> int:
     plots_dir = out / "docs" / "bench"
     plots = report.plot(results, plots_dir)
     plot_paths = {k: [f"docs/bench/{p}" for p in v] for k, v in plots.items()}
+    json_path = plots_dir / ("results-quick.json" if args.quick else "results.json")
+    everything = report.merged(report.read_json(json_path)[0], results)
     report.write_markdown(
         out / "BENCHMARKS.md",
         results,
@@ -101,10 +103,9 @@ def cmd_bench(runtime: Runtime, args: argparse.Namespace) -> int:
         quick=bool(args.quick),
         plots=plot_paths,
         notes=_notes(results),
+        summary=everything,
     )
-    report.write_json(
-        plots_dir / ("results-quick.json" if args.quick else "results.json"), results, machine
-    )
+    report.write_json(json_path, everything, machine)
     print(
         f"\n{len(results)} bench(es) in {elapsed:.0f}s; report: {out / 'BENCHMARKS.md'}, "
         f"plots: {plots_dir}",
@@ -128,16 +129,9 @@ def _notes(results: list[BenchResult]) -> dict[str, str]:
 
 def _rerender(out: Path) -> int:
     """BENCHMARKS.md again from the last full run's results (after editing the notes)."""
-    import json
-
     from apps.bench import report
-    from apps.bench.common import Figure
 
-    data = json.loads((out / "docs" / "bench" / "results.json").read_text())
-    results = []
-    for r in data["results"]:
-        figures = [Figure(**{k: v for k, v in f.items() if k != "ratio"}) for f in r["figures"]]
-        results.append(BenchResult(r["name"], figures, r["details"], [], r["elapsed_s"]))
+    results, data = report.read_json(out / "docs" / "bench" / "results.json")
     # Plots whose series are kept in results.json are drawn again; the others (latency
     # distributions) stay as the run drew them.
     report.plot(

@@ -46,6 +46,11 @@ class BatchRecorder(Protocol):
 
     def select_log(self, conversation_id: UUID) -> list[LoggedEvent]: ...
 
+    def select_log_rows(self, conversation_id: UUID) -> list[tuple[int, int, str, bytes]]:
+        """One conversation's (position, version, topic, state) in version order: what
+        decoding needs and no more."""
+        ...
+
     def iter_log(self, conversation_id: UUID | None = None) -> Iterator[LoggedEvent]: ...
 
     def select_heads(self) -> dict[UUID, tuple[int, bytes]]:

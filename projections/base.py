@@ -12,8 +12,11 @@ from projections.tables import TableSpec
 def occurred(event: Any) -> datetime:
     """When the fact happened at its source (falls back to when it was recorded)."""
     value = (getattr(event, "meta", None) or {}).get("occurred_at")
-    moment: datetime = datetime.fromisoformat(value) if value else event.timestamp
-    return moment.astimezone(UTC)
+    if not value:
+        return event.timestamp.astimezone(UTC)  # type: ignore[no-any-return]
+    moment = datetime.fromisoformat(value)
+    # Nearly every stored instant is UTC already; converting costs more than parsing.
+    return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
 
 
 def iso(moment: datetime) -> str:
@@ -38,6 +41,15 @@ class ReadModel:
     tables: ClassVar[tuple[TableSpec, ...]]
 
     def handle(self, event: Any, position: int, store: RowStore) -> None:
-        handler = getattr(self, "when_" + type(event).__name__, None)
+        handler = self.handler_for(type(event))
         if handler is not None:
             handler(event, position, store)
+
+    def handler_for(self, event_type: type) -> Any:
+        """`when_<EventName>` for this event class, or None (looked up once per class)."""
+        handlers: dict[type, Any] = self.__dict__.setdefault("_handlers", {})
+        try:
+            return handlers[event_type]
+        except KeyError:
+            handler = handlers[event_type] = getattr(self, "when_" + event_type.__name__, None)
+            return handler

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from projections.base import ReadModel, iso, later, occurred
+from projections.base import ReadModel, iso, occurred
 from projections.store import RowStore
 from projections.tables import Row, TableSpec
 
@@ -78,13 +78,16 @@ class ConversationsProjection(ReadModel):
                 silence_alerts=0,
                 **dict.fromkeys(_COUNTERS.values(), 0),
             )
-        name = type(event).__name__
-        if name in _COUNTERS:
-            row[_COUNTERS[name]] += 1
-        handler = getattr(self, "when_" + name, None)
+        cls = type(event)
+        counter = _COUNTERS.get(cls.__name__)
+        if counter is not None:
+            row[counter] += 1
+        handler = self.handler_for(cls)
         if handler is not None:
             handler(event, row)
-        row["last_activity_at"] = later(row["last_activity_at"], occurred(event))
+        moment, last = occurred(event), row["last_activity_at"]
+        if last is None or moment > last:
+            row["last_activity_at"] = moment
         row["version"] = event.originator_version
         row["position"] = position
         store.put(CONVERSATIONS, row)

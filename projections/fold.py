@@ -11,9 +11,11 @@ from projections.store import MemoryRowStore
 
 
 def fold(
-    events: Iterable[tuple[int, Any]], models: Sequence[ReadModel] | None = None
+    events: Iterable[tuple[int, Any]],
+    models: Sequence[ReadModel] | None = None,
+    copies: bool = True,
 ) -> MemoryRowStore:
-    store = MemoryRowStore()
+    store = MemoryRowStore(copies)
     chosen = list(READ_MODELS.values()) if models is None else list(models)
     for position, event in events:
         for model in chosen:

@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import gc
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from projections.base import occurred, source
+from projections.base import occurred
 from projections.conversations import CONVERSATIONS
 from projections.fold import fold
 from projections.jsonable import jsonable
 from projections.recordings import RECORDINGS
+from projections.registry import READ_MODELS
 from projections.transcript import TRANSCRIPT_INTERIMS, TRANSCRIPT_LINES
+
+#: The read models a timeline shows (the others are not part of it).
+_TIMELINE_MODELS = [READ_MODELS[n] for n in ("conversations", "transcript", "recordings")]
 
 _BASE_FIELDS = {"originator_id", "originator_version", "timestamp", "meta", "originator_topic"}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TimelineEntry:
     position: int
     version: int
@@ -50,10 +58,6 @@ class Timeline:
         return data
 
 
-def _payload(event: Any) -> dict[str, Any]:
-    return {k: v for k, v in vars(event).items() if k not in _BASE_FIELDS}
-
-
 def _speaker(event: Any) -> str | None:
     name = type(event).__name__
     if hasattr(event, "speaker"):
@@ -74,27 +78,33 @@ def build_timeline(
     if not events:
         return Timeline(conversation_id, None, at, [], None)
     start = events[0][1].timestamp
-    entries = []
+    base = _BASE_FIELDS
+    entry = TimelineEntry
+    # Positional arguments and local names: this loop runs once per event of the call.
+    entries: list[TimelineEntry] = []
+    append = entries.append
     for position, e in events:
-        meta = getattr(e, "meta", {}) or {}
-        entries.append(
-            TimelineEntry(
-                position=position,
-                version=e.originator_version,
-                type=type(e).__name__,
-                recorded_at=e.timestamp,
-                occurred_at=occurred(e),
-                offset_s=(e.timestamp - start).total_seconds(),
-                source=source(e),
-                speaker=_speaker(e),
-                text=getattr(e, "text", None),
-                data=_payload(e),
-                correlation_id=meta.get("correlation_id"),
-                external_id=meta.get("external_id"),
+        state = e.__dict__
+        meta = state.get("meta") or {}
+        recorded = state["timestamp"]
+        append(
+            entry(
+                position,
+                state["originator_version"],
+                type(e).__name__,
+                recorded,
+                occurred(e),
+                (recorded - start).total_seconds(),
+                str(meta.get("source", "")),
+                _speaker(e),
+                state.get("text"),
+                {k: v for k, v in state.items() if k not in base},
+                meta.get("correlation_id"),
+                meta.get("external_id"),
             )
         )
     upto = events if at is None else [(p, e) for p, e in events if e.timestamp <= at]
-    store = fold(upto)
+    store = fold(upto, _TIMELINE_MODELS, copies=False)
     state = store.get(CONVERSATIONS, (conversation_id,))
     return Timeline(
         conversation_id=conversation_id,
@@ -121,5 +131,33 @@ def resolve_conversation(app: Any, conversation_or_room: str) -> UUID:
 def replay(app: Any, conversation_or_room: str, at: datetime | None = None) -> Timeline:
     """The auditor's API: the timeline of a call from the event store itself."""
     conversation_id = resolve_conversation(app, conversation_or_room)
-    events = [(logged.position, event) for logged, event in app.log_of(conversation_id)]
-    return build_timeline(conversation_id, events, at)
+    with _collector_paused():
+        events = app.events_of(conversation_id)
+        return build_timeline(conversation_id, events, at)
+
+
+_paused = 0
+_paused_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Build a call's objects (tens of thousands, none in a cycle) without the cyclic
+    garbage collector scanning them again and again: it doubled replay's time. Counted,
+    so concurrent replays leave it as they found it."""
+    global _paused
+    with _paused_lock:
+        ours = _paused > 0 or gc.isenabled()  # if someone else turned it off, leave it
+        if ours:
+            _paused += 1
+            gc.disable()
+    if not ours:
+        yield
+        return
+    try:
+        yield
+    finally:
+        with _paused_lock:
+            _paused -= 1
+            if _paused == 0:
+                gc.enable()

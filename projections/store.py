@@ -21,17 +21,25 @@ class RowStore(Protocol):
 
 
 class MemoryRowStore:
-    """Rows in dictionaries: the pure fold of events into read models."""
+    """Rows in dictionaries: the pure fold of events into read models.
 
-    def __init__(self) -> None:
+    By default rows are copied in and out, as a database would. A one-off fold whose
+    handlers always `put` what they `get` (auditor replay) may share them instead
+    (`copies=False`): a third of its time was spent copying rows.
+    """
+
+    def __init__(self, copies: bool = True) -> None:
         self.tables: dict[str, dict[Key, Row]] = {}
+        self.copies = copies
 
     def get(self, table: TableSpec, key: Key) -> Row | None:
         row = self.tables.get(table.name, {}).get(key)
-        return None if row is None else dict(row)
+        return dict(row) if row is not None and self.copies else row
 
     def put(self, table: TableSpec, row: Row) -> None:
-        self.tables.setdefault(table.name, {})[table.key_of(row)] = dict(row)
+        self.tables.setdefault(table.name, {})[table.key_of(row)] = (
+            dict(row) if self.copies else row
+        )
 
     def delete(self, table: TableSpec, key: Key) -> None:
         self.tables.get(table.name, {}).pop(key, None)

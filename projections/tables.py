@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 Row = dict[str, Any]
@@ -24,7 +25,7 @@ class TableSpec:
     prefetch: bool = True
     indexes: tuple[str, ...] = ()
 
-    @property
+    @cached_property
     def column_names(self) -> list[str]:
         return [c for c, _ in self.columns]
 

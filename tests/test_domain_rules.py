@@ -175,12 +175,28 @@ def test_every_event_carries_its_metadata(app: CallCenter) -> None:
 
 def test_a_recording_request_after_its_egress_webhooks_is_a_late_fact(app: CallCenter) -> None:
     app.record(c.StartCall(room_name=ROOM, meta=meta("webhook", at=0)))
-    app.record(c.StartRecording(room_name=ROOM, meta=meta("webhook", at=2), recording_id="EG_1", egress_id="EG_1"))
-    app.record(c.RequestRecording(room_name=ROOM, meta=meta("agent", at=1), recording_id="EG_1", mode="egress"))
+    app.record(
+        c.StartRecording(
+            room_name=ROOM, meta=meta("webhook", at=2), recording_id="EG_1", egress_id="EG_1"
+        )
+    )
+    app.record(
+        c.RequestRecording(
+            room_name=ROOM, meta=meta("agent", at=1), recording_id="EG_1", mode="egress"
+        )
+    )
     assert app.conversation_for_room(ROOM).recordings["EG_1"] == "started"
     with pytest.raises(InvalidTransition):
-        app.record(c.RequestRecording(room_name="call-other", meta=meta("agent"), recording_id="R", mode="agent"))
-        app.record(c.RequestRecording(room_name="call-other", meta=meta("agent"), recording_id="R", mode="agent"))
+        app.record(
+            c.RequestRecording(
+                room_name="call-other", meta=meta("agent"), recording_id="R", mode="agent"
+            )
+        )
+        app.record(
+            c.RequestRecording(
+                room_name="call-other", meta=meta("agent"), recording_id="R", mode="agent"
+            )
+        )
 
 
 def test_room_finished_ends_the_call_once_whoever_ends_it_first(app: CallCenter) -> None:

@@ -188,8 +188,11 @@ def test_replay_at_t_equals_the_events_up_to_t(
     upto = [(lg.position, e) for lg, e in log if e.timestamp <= at]
     expected = fold(upto)
     from projections.conversations import CONVERSATIONS
-    from projections.transcript import TRANSCRIPT_LINES
+    from projections.recordings import RECORDINGS
+    from projections.transcript import TRANSCRIPT_INTERIMS, TRANSCRIPT_LINES
 
     assert timeline.state == expected.get(CONVERSATIONS, (cid,))
     assert timeline.transcript == expected.rows(TRANSCRIPT_LINES)
+    assert timeline.interims == expected.rows(TRANSCRIPT_INTERIMS)
+    assert timeline.recordings == expected.rows(RECORDINGS)
     assert [e.position for e in timeline.entries] == [lg.position for lg, _ in log]

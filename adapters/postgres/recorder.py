@@ -113,10 +113,15 @@ class CallCenterRecorder(PostgresApplicationRecorder):
         self._writer_conn: Connection[Any] | None = None
         self._writer_used = 0.0
 
-    def _create_table(self, curs: Any) -> None:
-        # Processes starting together would otherwise race on the same catalog rows.
-        curs.execute("SELECT pg_advisory_xact_lock(hashtext('callcenter:create_tables'))")
-        super()._create_table(curs)
+    def create_table(self) -> None:
+        # Processes starting together on a new database would otherwise race on the same
+        # catalog rows (types, functions): one at a time.
+        with self.datastore.get_connection() as conn:
+            conn.execute("SELECT pg_advisory_lock(hashtext('callcenter:create_tables'))")
+            try:
+                super().create_table()
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(hashtext('callcenter:create_tables'))")
 
     # --- writing -------------------------------------------------------------------------
 
@@ -299,6 +304,16 @@ class CallCenterRecorder(PostgresApplicationRecorder):
             with conn.cursor(row_factory=tuple_row) as cur:
                 cur.execute(query, (conversation_id,), prepare=True, binary=True)
                 return [_logged(conversation_id, *row) for row in cur.fetchall()]
+
+    def select_log_rows(self, conversation_id: UUID) -> list[tuple[int, int, str, bytes]]:
+        query = SQL(
+            "SELECT notification_id, originator_version, topic, state FROM {} "
+            "WHERE originator_id = %s ORDER BY originator_version"
+        ).format(self._table)
+        with self.datastore.get_connection() as conn:
+            with conn.cursor(row_factory=tuple_row) as cur:
+                cur.execute(query, (conversation_id,), prepare=True, binary=True)
+                return cur.fetchall()
 
     def iter_log(self, conversation_id: UUID | None = None) -> Iterator[LoggedEvent]:
         """Events in (conversation, version) order, streamed with a server-side cursor."""

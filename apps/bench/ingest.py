@@ -207,6 +207,7 @@ def drive_processes(
             return drive(app, mix, rate, duration, warmup)
         finally:
             app.close()
+    CallCenter(env=db.eventsourcing_env()).close()  # the tables exist before they start
     ctx = multiprocessing.get_context("spawn")
     ready, results = ctx.Queue(), ctx.Queue()
     gos = [ctx.Queue() for _ in range(processes)]

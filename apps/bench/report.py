@@ -131,14 +131,19 @@ def write_markdown(
     plots: dict[str, list[str]],
     notes: dict[str, str] | None = None,
     when: str | None = None,
+    summary: Sequence[BenchResult] | None = None,
 ) -> None:
+    """Rewrite the machine, the summary (`summary`, or `results`) and each result's
+    section; other sections stay as they are."""
     text = path.read_text() if path.exists() else PREAMBLE
     when = when or datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     m = ["| | |", "|---|---|"]
     m += [f"| {k} | {v} |" for k, v in machine.items()]
-    m.append(f"| run | {when}{' (--quick)' if quick else ''} |")
+    benches = ", ".join(r.name for r in results)
+    m.append(f"| last run | {when}: {benches}{' (--quick)' if quick else ''} |")
     text = _replace(text, "machine", "## The machine\n\n" + "\n".join(m))
-    text = _replace(text, "summary", "## Summary\n\n" + markdown_table(_ordered(text, results)))
+    overview = markdown_table(list(summary if summary is not None else results))
+    text = _replace(text, "summary", "## Summary\n\n" + overview)
     for r in results:
         body = [f"## {TITLES.get(r.name, r.name)}", "", markdown_table([r]), ""]
         for note in r.notes:
@@ -161,10 +166,6 @@ def write_markdown(
     path.write_text(text.rstrip() + "\n")
 
 
-def _ordered(text: str, results: Sequence[BenchResult]) -> list[BenchResult]:
-    return list(results)
-
-
 def _light(details: dict[str, Any]) -> dict[str, Any]:
     """Details without the long series (summarised instead)."""
     out: dict[str, Any] = {}
@@ -176,6 +177,26 @@ def _light(details: dict[str, Any]) -> dict[str, Any]:
         else:
             out[k] = v
     return out
+
+
+def read_json(path: Path) -> tuple[list[BenchResult], dict[str, Any]]:
+    """The results a report was written from (figures and light details)."""
+    if not path.exists():
+        return [], {}
+    data = json.loads(path.read_text())
+    results = []
+    for r in data.get("results", []):
+        figures = [Figure(**{k: v for k, v in f.items() if k != "ratio"}) for f in r["figures"]]
+        results.append(BenchResult(r["name"], figures, r["details"], [], r["elapsed_s"]))
+    return results, data
+
+
+def merged(earlier: Sequence[BenchResult], now: Sequence[BenchResult]) -> list[BenchResult]:
+    """Every bench's latest results, in the benches' order."""
+    latest = {r.name: r for r in earlier}
+    latest.update({r.name: r for r in now})
+    order = list(TITLES)
+    return sorted(latest.values(), key=lambda r: order.index(r.name) if r.name in order else 99)
 
 
 def write_json(path: Path, results: Sequence[BenchResult], machine: dict[str, str]) -> None:
