@@ -32,15 +32,18 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg import Connection, Cursor
 from psycopg.rows import tuple_row
-from psycopg.sql import SQL, Identifier, Literal
+from psycopg.sql import SQL, Identifier
 
+from adapters.postgres.append_function import (
+    STALE_SQLSTATE,
+    append_call_sql,
+    append_function_sql,
+)
 from adapters.postgres.hashchain import GENESIS, chain_hash
 from domain.ports import BatchPlan, LoggedEvent, Planner
 
 INPUTS_TABLE = "processed_inputs"
 HEADS_TABLE = "conversation_heads"
-APPEND_FUNCTION = "callcenter_append_checked"
-STALE_SQLSTATE = "CC001"  # raised by the append function: the plan no longer fits
 IDLE_CHECK_S = 1.0  # a writer connection idle longer than this is checked before use
 
 
@@ -103,12 +106,22 @@ class CallCenterRecorder(PostgresApplicationRecorder):
             "ON CONFLICT (originator_id) DO UPDATE "
             "SET version = excluded.version, chain_hash = excluded.chain_hash"
         ).format(self._heads)
-        function = SQL("{}.{}").format(schema, Identifier(APPEND_FUNCTION))
-        self.sql_create_statements.extend(_append_function(self, function))
-        self._sql_append = SQL(
-            "SELECT {}(%b::text[], %b::text[], %b::uuid[], %b::bigint[], "
-            "%b::uuid[], %b::bigint[], %b::text[], %b::bytea[])"
-        ).format(function)
+        self.sql_create_statements.extend(
+            append_function_sql(
+                schema=datastore.schema,
+                events=self._table,
+                inputs=self._inputs,
+                heads=self._heads,
+                heads_pkey=f"{HEADS_TABLE}_pkey",
+                channel=self.channel_name,
+                lock_timeout=int(datastore.lock_timeout),
+            )
+        )
+        self._sql_append = append_call_sql(datastore.schema)
+        # The chain head (version, hash) of each conversation as this process last wrote
+        # or read it, so a checked append can link its events without asking. Used and
+        # changed only by the writer (under `_writer_lock`).
+        self._known_heads: dict[UUID, tuple[int, bytes]] = {}
         self._writer_lock = threading.Lock()
         self._writer_conn: Connection[Any] | None = None
         self._writer_used = 0.0
@@ -137,13 +150,19 @@ class CallCenterRecorder(PostgresApplicationRecorder):
         the planner reads cannot change before the append: no version conflicts, and log
         positions commit in order, so followers never skip a gap filled in later.
         """
-        with self._writer() as conn, conn.transaction():
-            with conn.cursor(row_factory=tuple_row) as cur:
-                self._lock_table(cur)  # type: ignore[arg-type]
-                new_keys = self._claim_keys(cur, input_keys)
-                stored, heads = self._select_newer(cur, known_versions)
-                batch = plan(new_keys, stored)
-                return self._write(cur, batch, heads)
+        with self._writer() as conn:
+            try:
+                with conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
+                    self._lock_table(cur)  # type: ignore[arg-type]
+                    new_keys = self._claim_keys(cur, input_keys)
+                    stored, heads = self._select_newer(cur, known_versions)
+                    batch = plan(new_keys, stored)
+                    positions, last = self._write(cur, batch, heads)
+            except BaseException:
+                self._forget_heads(list(known_versions))
+                raise
+            self._known_heads.update(last)
+            return positions
 
     def append_checked(
         self,
@@ -164,31 +183,70 @@ class CallCenterRecorder(PostgresApplicationRecorder):
         """
         events = batch.events
         ids = list(known_versions)
-        params = (
-            _array(list(dict.fromkeys(_texts(input_keys)))),
-            _array(_texts(batch.released_keys)),
-            _array(ids),
-            _array([known_versions[i] for i in ids]),
-            _array([e.originator_id for e in events]),
-            _array([e.originator_version for e in events]),
-            _array([e.topic for e in events]),
-            _array([e.state for e in events]),
-        )
         with self._writer() as conn, conn.cursor(row_factory=tuple_row) as cur:
+            heads = self._heads_at(cur, known_versions)
+            if heads is None:
+                return None
+            columns = _link(events, {i: h for i, (_, h) in heads.items()})
+            last = _last_links(columns)
+            params = (
+                _array(list(dict.fromkeys(_texts(input_keys)))),
+                _array(_texts(batch.released_keys)),
+                _array(ids),
+                _array([known_versions[i] for i in ids]),
+                _array([heads[i][1] if i in heads else None for i in ids]),
+                *[_array(column) for column in columns],
+                _array(list(last)),
+                _array([v for v, _ in last.values()]),
+                _array([h for _, h in last.values()]),
+            )
             try:
                 cur.execute(self._sql_append, params, prepare=True, binary=True)
             except psycopg.Error as e:
+                self._forget_heads(ids)
                 if e.sqlstate == STALE_SQLSTATE:
                     return None
                 raise
             row = cur.fetchone()
-        positions = (row[0] if row else None) or []
-        if len(positions) != len(events):
-            raise _Stale("the append function returned the wrong number of positions")
+            positions = (row[0] if row else None) or []
+            if len(positions) != len(events):
+                self._forget_heads(ids)
+                raise _Stale("the append function returned the wrong number of positions")
+            self._known_heads.update(last)
         return {
             (e.originator_id, e.originator_version): n  # type: ignore[misc]
             for e, n in zip(events, positions, strict=True)
         }
+
+    def _heads_at(
+        self, cur: Cursor[Any], known_versions: dict[UUID, int]
+    ) -> dict[UUID, tuple[int, bytes]] | None:
+        """The chain head of each conversation at the version the writer knows (from
+        what this process last wrote, else read); None when one is not there."""
+        known_heads = self._known_heads
+        heads: dict[UUID, tuple[int, bytes]] = {}
+        missing = []
+        for oid, version in known_versions.items():
+            if version == 0:
+                continue
+            head = known_heads.get(oid)
+            if head is not None and head[0] == version:
+                heads[oid] = head
+            else:
+                missing.append(oid)
+        if missing:
+            cur.execute(self._sql_heads_of, (missing,), prepare=True, binary=True)
+            for oid, version, chain in cur.fetchall():
+                known_heads[oid] = heads[oid] = (version, bytes(chain))
+            if any(heads.get(oid, (None,))[0] != known_versions[oid] for oid in missing):
+                return None
+        if len(known_heads) > 200_000:  # a bound, not a cache policy: refilled on demand
+            known_heads.clear()
+        return heads
+
+    def _forget_heads(self, ids: Sequence[UUID]) -> None:
+        for oid in ids:
+            self._known_heads.pop(oid, None)
 
     @contextlib.contextmanager
     def _writer(self) -> Iterator[Connection[Any]]:
@@ -266,11 +324,12 @@ class CallCenterRecorder(PostgresApplicationRecorder):
 
     def _write(
         self, cur: Cursor[Any], batch: BatchPlan, heads: dict[UUID, bytes]
-    ) -> dict[tuple[UUID, int], int]:
+    ) -> tuple[dict[tuple[UUID, int], int], dict[UUID, tuple[int, bytes]]]:
+        """Append; the log positions, and each conversation's new chain head."""
         if batch.released_keys:
             cur.execute(self._sql_release, (_texts(batch.released_keys),), binary=True)
         if not batch.events:
-            return {}
+            return {}, {}
         columns = _link(batch.events, heads)
         cur.execute(self._sql_insert, columns, prepare=True, binary=True)
         positions = {(oid, v): n for oid, v, n in cur.fetchall()}
@@ -284,7 +343,7 @@ class CallCenterRecorder(PostgresApplicationRecorder):
         cur.execute(
             SQL("SELECT pg_notify(%s, %s)"), (self.channel_name, str(max(positions.values())))
         )
-        return positions
+        return positions, last
 
     # --- reading -------------------------------------------------------------------------
 
@@ -447,119 +506,3 @@ def _translate(e: psycopg.Error) -> Exception:
         if isinstance(e, psycopg_type):
             return ours(str(e))
     return p.PersistenceError(str(e))
-
-
-def _append_function(recorder: CallCenterRecorder, function: Any) -> list[Any]:
-    """The checked append, server-side: lock, check the writer's assumptions, link each
-    event into its conversation's chain (as `hashchain.chain_hash` does), append, move
-    the chain heads, notify; raises STALE_SQLSTATE (rolling back) when the input keys are
-    not all new or a conversation is not at the version the writer knows. Returns the
-    log positions of the events, in the order given."""
-    schema = Identifier(recorder.datastore.schema)
-    link = SQL("{}.{}").format(schema, Identifier("callcenter_chain_link"))
-    chain = SQL("{}.{}").format(schema, Identifier("callcenter_chain"))
-    return [
-        # The chain as a running aggregate: the first value (a chain head) is the state,
-        # every later one a content hash linked onto it.
-        SQL(
-            "CREATE OR REPLACE FUNCTION {link}(prev bytea, content bytea) RETURNS bytea "
-            "LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE "
-            "AS $$ BEGIN RETURN sha256(prev || content); END $$"
-        ).format(link=link),
-        SQL("CREATE OR REPLACE AGGREGATE {chain}(bytea) (SFUNC = {link}, STYPE = bytea)").format(
-            chain=chain, link=link
-        ),
-        SQL(
-            """CREATE OR REPLACE FUNCTION {function}(
-    p_keys text[], p_released text[], p_ids uuid[], p_known bigint[],
-    e_ids uuid[], e_versions bigint[], e_topics text[], e_states bytea[])
-RETURNS bigint[]
-LANGUAGE plpgsql AS $fn$
-DECLARE
-    claimed bigint;
-    positions bigint[];
-BEGIN
-    IF {lock_timeout} <> 0 THEN
-        PERFORM set_config('lock_timeout', {lock_timeout}::text || 's', true);
-    END IF;
-    LOCK TABLE {events} IN EXCLUSIVE MODE;
-    IF p_keys IS NOT NULL THEN
-        WITH c AS (
-            INSERT INTO {inputs} (input_key) SELECT unnest(p_keys)
-            ON CONFLICT DO NOTHING RETURNING 1
-        ) SELECT count(*) INTO claimed FROM c;
-        IF claimed <> cardinality(p_keys) THEN
-            RAISE EXCEPTION 'an input was recorded already' USING ERRCODE = {stale};
-        END IF;
-    END IF;
-    IF p_ids IS NOT NULL AND EXISTS (
-        SELECT 1 FROM unnest(p_ids, p_known) AS k(id, v)
-        LEFT JOIN {heads} AS ch ON ch.originator_id = k.id
-        WHERE CASE WHEN k.v = 0 THEN ch.originator_id IS NOT NULL
-                   ELSE ch.version IS DISTINCT FROM k.v END
-    ) THEN
-        RAISE EXCEPTION 'a conversation moved on' USING ERRCODE = {stale};
-    END IF;
-    IF p_released IS NOT NULL THEN
-        DELETE FROM {inputs} WHERE input_key = ANY(p_released);
-    END IF;
-    IF e_ids IS NULL THEN
-        RETURN NULL;
-    END IF;
-    WITH e AS (
-        SELECT x.id, x.v, x.topic, x.state, x.ord,
-               sha256(uuid_send(x.id) || int8send(x.v) || convert_to(x.topic, 'UTF8')
-                      || '\\x00'::bytea || x.state) AS content
-        FROM unnest(e_ids, e_versions, e_topics, e_states)
-             WITH ORDINALITY AS x(id, v, topic, state, ord)
-    ), firsts AS (
-        SELECT DISTINCT ON (e.id) e.id, e.v FROM e ORDER BY e.id, e.v
-    ), chained AS (
-        SELECT r.id, r.v, r.ord, {chain}(r.content) OVER (
-                   PARTITION BY r.id ORDER BY r.v ROWS UNBOUNDED PRECEDING) AS chain_hash
-        FROM (
-            SELECT f.id, f.v - 1 AS v, 0::bigint AS ord,
-                   CASE WHEN f.v = 1 THEN {genesis}
-                        ELSE coalesce(ch.chain_hash, {genesis}) END AS content
-            FROM firsts AS f LEFT JOIN {heads} AS ch ON ch.originator_id = f.id
-            UNION ALL
-            SELECT e.id, e.v, e.ord, e.content FROM e
-        ) AS r
-    ), linked AS (
-        SELECT c.id, c.v, c.ord, c.chain_hash,
-               lag(c.chain_hash) OVER (PARTITION BY c.id ORDER BY c.v) AS prev_hash
-        FROM chained AS c
-    ), ins AS (
-        INSERT INTO {events} AS t (originator_id, originator_version, topic, state,
-                                   prev_hash, chain_hash)
-        SELECT e.id, e.v, e.topic, e.state, l.prev_hash, l.chain_hash
-        FROM e JOIN linked AS l ON l.ord = e.ord
-        ORDER BY e.ord
-        RETURNING t.originator_id, t.originator_version, t.notification_id
-    ), moved AS (
-        INSERT INTO {heads} AS ch (originator_id, version, chain_hash)
-        SELECT DISTINCT ON (l.id) l.id, l.v, l.chain_hash FROM linked AS l
-        WHERE l.ord > 0 ORDER BY l.id, l.v DESC
-        ON CONFLICT ON CONSTRAINT {heads_pkey} DO UPDATE
-        SET version = excluded.version, chain_hash = excluded.chain_hash
-        RETURNING 1
-    )
-    SELECT array_agg(ins.notification_id ORDER BY e.ord) INTO positions
-    FROM ins JOIN e ON e.id = ins.originator_id AND e.v = ins.originator_version;
-    PERFORM pg_notify({channel}, (SELECT max(x) FROM unnest(positions) AS x)::text);
-    RETURN positions;
-END
-$fn$"""
-        ).format(
-            function=function,
-            lock_timeout=Literal(int(recorder.datastore.lock_timeout)),
-            events=recorder._table,
-            inputs=recorder._inputs,
-            heads=recorder._heads,
-            heads_pkey=Identifier(f"{HEADS_TABLE}_pkey"),
-            stale=Literal(STALE_SQLSTATE),
-            channel=Literal(recorder.channel_name),
-            chain=chain,
-            genesis=SQL("decode(repeat('00', 32), 'hex')"),
-        ),
-    ]

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from apps.bench.common import BenchContext, BenchResult, Figure
-from apps.bench.ingest import prebuild
+from apps.bench.ingest_load import prebuild
 from apps.bench.workload import CallMix
 from domain.application import CallCenter
 

@@ -19,6 +19,8 @@ class Message:
     needs_row: str | None = None  # a `change` name: data is completed with the conversation row
     dashboard: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The encoded SSE event, kept once made: the same message goes to many clients.
+    wire: bytes | None = field(default=None, repr=False, compare=False)
 
 
 _CHANGE = {

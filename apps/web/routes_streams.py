@@ -32,15 +32,22 @@ def _last_event_id(request: Request) -> int | None:
     return int(raw)
 
 
-def _sse(message: Message) -> ServerSentEvent:
-    return ServerSentEvent(
-        data=json.dumps(message.data, separators=(",", ":")),
-        event=message.event,
-        id=None if message is RESYNC else str(message.id),
-    )
+#: At most this many queued messages go to a client in one write.
+MAX_MESSAGES_PER_WRITE = 500
 
 
-async def _stream(request: Request, conversation_id: UUID | None) -> AsyncIterator[ServerSentEvent]:
+def _sse(message: Message) -> bytes:
+    """The message on the wire, encoded once however many clients it goes to."""
+    if message.wire is None:
+        message.wire = ServerSentEvent(
+            data=json.dumps(message.data, separators=(",", ":")),
+            event=message.event,
+            id=None if message is RESYNC else str(message.id),
+        ).encode()
+    return message.wire
+
+
+async def _stream(request: Request, conversation_id: UUID | None) -> AsyncIterator[bytes]:
     broadcaster: Broadcaster = request.app.state.broadcaster
     last = _last_event_id(request)
     sub = broadcaster.subscribe(conversation_id)
@@ -55,14 +62,26 @@ async def _stream(request: Request, conversation_id: UUID | None) -> AsyncIterat
                 yield _sse(message)
             sent = sub.start_position
         while True:
-            message = await sub.queue.get()
-            if message is RESYNC:
+            # Everything queued goes out in one write: under load a client is sent a
+            # burst per wake-up instead of one write (and one task switch) per message.
+            batch = [await sub.queue.get()]
+            while len(batch) < MAX_MESSAGES_PER_WRITE and not sub.queue.empty():
+                batch.append(sub.queue.get_nowait())
+            chunk = []
+            resync = False
+            for message in batch:
+                if message is RESYNC:
+                    resync = True
+                    break
+                if message.id <= sent:
+                    continue
+                sent = message.id
+                chunk.append(_sse(message))
+            if chunk:
+                yield b"".join(chunk)
+            if resync:
                 yield _sse(RESYNC)
                 return
-            if message.id <= sent:
-                continue
-            sent = message.id
-            yield _sse(message)
     finally:
         broadcaster.unsubscribe(sub)
 

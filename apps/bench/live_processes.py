@@ -1,0 +1,188 @@
+"""The live bench's two child processes (spawned, so these are top-level functions): the
+real web app (`create_app`) under uvicorn with its projection worker and SSE broadcaster,
+and the SSE clients (asyncio, plain sockets), each following one call's stream and
+recording when each message id arrived."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import threading
+import time
+from typing import Any
+
+from domain.application import CallCenter
+
+CLIENTS = 100
+PASSWORD = "bench-password"
+
+
+# --- the web app, in its own process ---------------------------------------------------------
+
+
+def _serve(env: dict[str, str], conninfo: str, port: int, ready: Any, stop: Any) -> None:
+    import os
+    import sys
+
+    import uvicorn
+
+    from adapters.livekit.tokens import LiveKitSettings
+    from apps.web.app import WebDependencies, create_app
+    from apps.web.auth import hash_password
+    from apps.web.settings import WebSettings
+    from projections.registry import READ_MODELS
+    from projections.worker import EventSource, ProjectionWorker
+
+    if os.environ.get("BENCH_SWITCH"):
+        sys.setswitchinterval(float(os.environ["BENCH_SWITCH"]))
+    trace: list[tuple[str, int, float, float]] = []
+    if os.environ.get("BENCH_TRACE"):
+        import projections.worker as W
+        from apps.web import fanout as F
+
+        orig_apply = W.apply_events
+
+        def traced_apply(cur, model, generation, batch, hook=None, **kw):  # type: ignore[no-untyped-def]
+            t0 = time.perf_counter()
+            r = orig_apply(cur, model, generation, batch, hook, **kw)
+            trace.append(
+                ("apply:" + model.name, batch[-1][0] if batch else 0, t0, time.perf_counter())
+            )
+            return r
+
+        W.apply_events = traced_apply
+        orig_pub = F.Broadcaster._publish
+
+        def traced_pub(self, message):  # type: ignore[no-untyped-def]
+            trace.append(("publish", message.id, time.perf_counter(), 0.0))
+            return orig_pub(self, message)
+
+        F.Broadcaster._publish = traced_pub  # type: ignore[method-assign]
+    app = CallCenter(env=env)
+    source = EventSource(app.recorder.events_table_name, app.mapper)  # type: ignore[attr-defined]
+    worker = ProjectionWorker(conninfo, source, list(READ_MODELS.values()))
+    settings = WebSettings(
+        admin_user="admin",
+        admin_password_hash=hash_password(PASSWORD, iterations=1000),
+        session_secret="bench-session-secret",
+        livekit=LiveKitSettings(
+            url="ws://127.0.0.1:7880", api_key="bench", api_secret="bench-secret-" * 3
+        ),
+        s3=None,
+        token_requests_per_minute=1_000_000,
+    )
+    web = create_app(WebDependencies(app, conninfo, settings, worker))
+    server = uvicorn.Server(
+        uvicorn.Config(web, host="127.0.0.1", port=port, log_level="error", access_log=False)
+    )
+
+    def watch() -> None:
+        while not server.started:
+            time.sleep(0.05)
+        ready.put(port)
+        stop.wait()
+        server.should_exit = True
+
+    threading.Thread(target=watch, daemon=True).start()
+    try:
+        server.run()
+    finally:
+        app.close()
+        if trace:
+            import json
+
+            with open(os.environ["BENCH_TRACE"], "w") as f:
+                json.dump(trace, f)
+
+
+# --- the SSE clients, in their own process ---------------------------------------------------
+
+
+async def _follow(
+    port: int,
+    token: str,
+    path: str,
+    index: int,
+    out: list[tuple[int, int, float]],
+    connected: asyncio.Event,
+    counter: list[int],
+    stop: asyncio.Event,
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        (
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Authorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n"
+        ).encode()
+    )
+    await writer.drain()
+    status = await reader.readline()
+    if b" 200 " not in status:
+        raise RuntimeError(f"{path}: {status!r}")
+    chunked = False
+    while True:
+        line = await reader.readline()
+        if line in (b"\r\n", b"\n", b""):
+            break
+        if line.lower().startswith(b"transfer-encoding:") and b"chunked" in line.lower():
+            chunked = True
+    counter[0] += 1
+    if counter[0] >= CLIENTS:
+        connected.set()
+    buffer = b""
+    now = time.perf_counter
+    try:
+        while not stop.is_set():
+            if chunked:
+                size_line = await reader.readline()
+                if not size_line:
+                    return
+                size = int(size_line.strip().split(b";")[0] or b"0", 16)
+                if size == 0:
+                    return
+                data = await reader.readexactly(size + 2)
+                data = data[:-2]
+            else:
+                data = await reader.read(65536)
+                if not data:
+                    return
+            t = now()
+            buffer += data
+            while True:
+                cut = buffer.find(b"\r\n\r\n")
+                sep = 4
+                if cut < 0:
+                    cut = buffer.find(b"\n\n")
+                    sep = 2
+                if cut < 0:
+                    break
+                block, buffer = buffer[:cut], buffer[cut + sep :]
+                for line in block.splitlines():
+                    if line.startswith(b"id:"):
+                        out.append((index, int(line[3:].strip()), t))
+                        break
+    finally:
+        writer.close()
+
+
+def _clients(port: int, token: str, paths: list[str], ready: Any, go: Any, out: Any) -> None:
+    async def main() -> list[tuple[int, int, float]]:
+        received: list[tuple[int, int, float]] = []
+        connected, stop = asyncio.Event(), asyncio.Event()
+        counter = [0]
+        tasks = [
+            asyncio.create_task(_follow(port, token, p, i, received, connected, counter, stop))
+            for i, p in enumerate(paths)
+        ]
+        await asyncio.wait_for(connected.wait(), 60)
+        ready.put(len(paths))
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, go.get)  # the parent says when to stop
+        stop.set()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return received
+
+    gc.disable()  # the clients only record timestamps: no pauses while they read
+    out.put(asyncio.run(main()))
