@@ -36,7 +36,7 @@ import psycopg
 from adapters.postgres.database import DatabaseSettings
 from apps.bench.common import BenchContext, BenchResult, Figure, percentiles
 from apps.bench.live_load import CommitClock, run_load
-from apps.bench.live_processes import CLIENTS, PASSWORD, _clients, _serve
+from apps.bench.live_processes import CLIENTS, PASSWORD, _clients, _project, _serve
 from apps.bench.workload import CallMix
 from domain.application import CallCenter
 
@@ -104,6 +104,7 @@ def run(ctx: BenchContext) -> BenchResult:
         clock = CommitClock(app)
         server_stop = mp.Event()
         server: Any = None
+        projector: Any = None
         clients: Any = None
         try:
             mix = CallMix(CALLS, prefix="live", seed=3)
@@ -114,10 +115,21 @@ def run(ctx: BenchContext) -> BenchResult:
             ids: list[UUID] = [o.conversation_id for o in outcomes if o.conversation_id]
             port = _free_port()
             ready = mp.Queue()
+            # As deployed for load: the read models are projected by `callcenter
+            # projections run` and the web app serves (`serve --no-projections`), so
+            # neither waits for the other's share of the interpreter.
+            ctx.step(BENCH, "starting the projection worker (its own process)")
+            projector = mp.Process(
+                target=_project,
+                args=(db.eventsourcing_env(), db.conninfo, ready, server_stop),
+                daemon=True,
+            )
+            projector.start()
+            ready.get(timeout=120)
             ctx.step(BENCH, f"starting the web app (uvicorn, 127.0.0.1:{port})")
             server = mp.Process(
                 target=_serve,
-                args=(db.eventsourcing_env(), db.conninfo, port, ready, server_stop),
+                args=(db.eventsourcing_env(), db.conninfo, port, ready, server_stop, False),
                 daemon=True,
             )
             server.start()
@@ -150,10 +162,11 @@ def run(ctx: BenchContext) -> BenchResult:
             server_stop.set()
             if clients is not None and clients.is_alive():
                 clients.kill()
-            if server is not None:
-                server.join(30)
-                if server.is_alive():
-                    server.kill()
+            for process in (server, projector):
+                if process is not None:
+                    process.join(30)
+                    if process.is_alive():
+                        process.kill()
             app.close()
 
     import os

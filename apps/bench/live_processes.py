@@ -20,7 +20,31 @@ PASSWORD = "bench-password"
 # --- the web app, in its own process ---------------------------------------------------------
 
 
-def _serve(env: dict[str, str], conninfo: str, port: int, ready: Any, stop: Any) -> None:
+def _project(env: dict[str, str], conninfo: str, ready: Any, stop: Any) -> None:
+    """`callcenter projections run`: every read model, in a process of its own."""
+    from projections.registry import READ_MODELS
+    from projections.worker import EventSource, ProjectionWorker
+
+    app = CallCenter(env=env)
+    source = EventSource(app.recorder.events_table_name, app.mapper)  # type: ignore[attr-defined]
+    worker = ProjectionWorker(conninfo, source, list(READ_MODELS.values()))
+    worker.start()
+    try:
+        ready.put("projections")
+        stop.wait()
+    finally:
+        worker.stop()
+        app.close()
+
+
+def _serve(
+    env: dict[str, str],
+    conninfo: str,
+    port: int,
+    ready: Any,
+    stop: Any,
+    with_projections: bool = True,
+) -> None:
     import os
     import sys
 
@@ -60,7 +84,9 @@ def _serve(env: dict[str, str], conninfo: str, port: int, ready: Any, stop: Any)
         F.Broadcaster._publish = traced_pub  # type: ignore[method-assign]
     app = CallCenter(env=env)
     source = EventSource(app.recorder.events_table_name, app.mapper)  # type: ignore[attr-defined]
-    worker = ProjectionWorker(conninfo, source, list(READ_MODELS.values()))
+    worker = (
+        ProjectionWorker(conninfo, source, list(READ_MODELS.values())) if with_projections else None
+    )
     settings = WebSettings(
         admin_user="admin",
         admin_password_hash=hash_password(PASSWORD, iterations=1000),

@@ -20,60 +20,70 @@ prebuilt load.
 With 2 writer processes each has half the calls (as two agent workers would).
 
 **What changed for it.** The application plans a batch before taking the table lock
-(`CallCenter.prepare`) assuming nobody else wrote; one server-side function
-(`callcenter_append_checked`) then locks, checks that assumption against the chain heads,
-links the hash chain (sha256 in PostgreSQL), appends, moves the heads and notifies, in one
-round trip on a dedicated connection. If the assumption fails nothing is written and the
-batch is planned again under the lock, as before. The command queue pipelines: batch N+1
-is planned while batch N commits in a second thread. Arrays go as binary parameters
-(the text form of a bytea array cost ~30 µs per event), the mapper encodes with the C JSON
-encoder directly, conversation ids are cached per room.
+(`CallCenter.prepare`) assuming nobody else wrote, and links each event into its
+conversation's hash chain in Python (`hashlib`, from the chain head this process last
+wrote); one server-side function (`callcenter_append_checked`,
+`adapters/postgres/append_function.py`) then locks, checks that the input keys are new and
+every chain head is still at the version and hash the plan started from, appends, moves
+the heads and notifies, in one round trip on a dedicated connection. If the check fails
+nothing is written and the batch is planned again under the lock. The command queue
+pipelines: batch N+1 is planned while batch N commits in a second thread. Arrays go as
+binary parameters, the mapper encodes with the C JSON encoder directly. The embedded
+server is tuned for writes (`EMBEDDED_SETTINGS` in `adapters/postgres/database.py`:
+wal_buffers 64 MB, shared_buffers 512 MB, max_wal_size 4 GB, checkpoint_timeout 15 min).
+Linking the chain in Python instead of in PostgreSQL (a PL/pgSQL aggregate and two window
+functions per batch) cut the server's CPU from ~63 to ~50 µs per event (measured from
+/proc at 6,000 events/s, one writer process).
 
-**Where the time goes** (per event, 2 cores shared with PostgreSQL): the writer process
-spends ~20-25 µs planning (the eventsourcing `@event` machinery building and applying the
-domain event ~15 µs, JSON encoding ~5 µs), ~5 µs committing (parameters, outcomes) and
-~5 µs in futures and the queue; PostgreSQL spends ~20-30 µs (the event row and its two
-indexes, the input key's row and index, the chain head upsert, WAL). At ~15-20k events/s
-one Python process and the server each use most of a core, so latency rises steeply near
-saturation. The latency tail comes from PostgreSQL: now and then one commit takes 100-450
-ms although the same work usually takes 10-30 (traced per batch: planning, commit and
-settle times). With the embedded server's defaults a 2,000-event batch nearly fills the
-4 MB of WAL buffers (`pg_stat_wal.wal_buffers_full` climbs by thousands) and a checkpoint
-is forced every 1 GB of WAL, about once a minute at this rate, on a disk shared with other
-work; while a commit stalls the queue grows, the next batches reach the 2,000-command cap
-and take ~100 ms each to plan and commit, and it takes a second or two to drain.
-**To close the gap:** (1) server settings for a write-heavy event store in
-`adapters/postgres/database.py` (wal_buffers 64 MB, max_wal_size 8 GB, a larger
-shared_buffers) to remove the stalls; (2) less Python per event: a leaner path than the
-library's `@event` decorator for building and applying events (about half the writer's
-time), and (3) less server work per event: the input key in the event row (one index
-instead of a second table) and the chain heads moved once per batch from a shorter
-array. More writer processes than cores is no help on 2 cores.""",
+**Where the time goes** (measured at 6,000 events/s with one writer process: CPU time
+from /proc, WAL from `pg_stat_wal`, py-spy `--gil` profiles): the writer process spends
+~110 µs of CPU per event, of which ~55-65 µs is the application itself (measured alone,
+one thread: planning ~60% of it, the eventsourcing `@event` machinery alone ~28%, event
+to JSON ~17%; committing ~27%, psycopg building the array parameters ~10%, hashing ~4%)
+and the rest the queue's futures and threads and the load generator; PostgreSQL spends
+~50 µs per event and writes 8.3 WAL records (1,223 bytes) per event: the event row and its
+two indexes, the input key's row and index, the chain head's update. At 20,000 events/s
+that would be 20,000 × (≈55 + ≈50) µs ≈ 2.1 cores of the 2 this machine has, before the
+load generator and the futures: the target needs both sides halved, not tuned. The tail
+(p99) comes from running near saturation: while one commit is slow the queue grows, the
+next batches reach the 2,000-command cap and take ~100 ms each, and it takes a second to
+drain. **To close the gap:** (1) less Python per event: build and apply events without
+the library's `@event` decorator on the write path (its per-call argument filtering,
+coercion and frozen-dataclass construction are ~16 µs per event) and encode each event's
+JSON once; (2) resolve a batch's callers with one notification instead of one
+`concurrent.futures.Future` (a Condition and an RLock) per command; (3) less server work
+per event: the input key as a column of the event row with a unique index (two WAL
+records fewer) and the chain heads written once per batch into an append-only table
+instead of updated per conversation.""",
     "live": """\
-**How.** The real web app under uvicorn (its own process) with its in-process projection
-worker and SSE broadcaster; 100 SSE clients (another process, plain asyncio sockets)
-each follow one call's stream; a third process records the commands of 200 calls at the
+**How.** The real web app under uvicorn (`serve --no-projections`, its own process)
+with its SSE broadcaster; the read models are projected by `projections run` in another
+process, as deployed for load; 100 SSE clients (another process, plain asyncio sockets)
+each follow one call's stream; the bench process records the commands of 200 calls at the
 given rate through its group commit (half of the calls are followed, so about half of all
 events become an SSE message). Latency = client read time − the commit time of
 the event the message is about (both CLOCK_MONOTONIC on the same machine).
 
-**What changed for it.** The projection worker's live loop brings `conversations` (the
-projection the broadcaster follows) up to date before every other model's batch instead of
-after all of them; decoded events are shared between the read models (read and decoded
-once per stretch of the log); read-model commits do not wait for the disk
-(`synchronous_commit=off`: they are derived data; a server crash rolls back rows and
-position together). The broadcaster takes the position from the projection's
-notification instead of querying it, reads only the followed calls' events when no
-dashboard is connected, and decodes with the application's mapper directly.
+**What changed for it.** Each SSE message is encoded once, however many clients it goes
+to, and everything queued for a client goes out in one write (`apps/web/routes_streams.py`);
+the projection worker runs in its own process, so the web process's interpreter serves
+only the event loop; the broadcaster reads only the followed calls' events when no
+dashboard is connected and decodes with the application's mapper directly; a client that
+subscribes while a round of messages is being rendered starts after that round, so no
+message after a client's start is ever skipped. The projection worker brings
+`conversations` (the projection the broadcaster follows) up to date before the other
+models; read-model commits do not wait for the disk (`synchronous_commit=off`: derived
+data; a server crash rolls back rows and position together).
 
-**Where the time goes at 10,000 events/s:** the web process is one core's worth of
-Python shared by the projection worker thread (decoding and the read-model handlers) and
-the event loop, where ~60% goes to sending SSE messages (sse-starlette, the middleware
-stack, one `send` and one `json.dumps` per message per client); the writer process and
-PostgreSQL take most of the other core. The time from commit to message is mostly
-waiting for the CPU. **To close the gap:** encode each message once and send all queued
-messages of a client in one write (`apps/web/routes_streams.py`), and run the projection
-worker in its own process (`callcenter serve --no-projections` + `projections run`).""",
+**Where the time goes at 10,000 events/s** (py-spy `--gil` on each process): the
+projection process spends ~45% of its time reading and decoding events and ~50% applying
+them (handlers, COPY); the web process ~30% rendering messages (decode, JSON), ~15% reading
+the followed calls' rows and ~25% in the send path (sse-starlette, the middleware, the
+socket). The writer process and PostgreSQL take most of a core between them, so the two
+cores are nearly full: p50 is ~90 ms, p95 ~275 ms, and p99 varies from run to run
+(300-650 ms) with stalls on the write side. **To close the gap:** fewer cores' worth of
+work per event on the write side (see Ingest), and in the broadcaster take the conversation
+rows a message needs from the projection's own batch instead of querying them again.""",
     "rebuild": """\
 **How.** 1,000,000 events of simulated calls (simulated time, 500 concurrent calls) are
 generated through the group commit; every read model is then rebuilt into new
@@ -99,15 +109,21 @@ same work the raw scan does), the read-model handlers ~8 µs (conversations ~5, 
 state folded from the events) and, with `at`, its state at an instant mid-call. Best of
 several runs.
 
-**What changed for it.** Reading a conversation's log is one binary query with tuple
-rows, and events are decoded straight from the columns (no intermediate objects built
-through dataclass constructors).
+**What changed for it.** Reading a conversation's log is one binary query for just the
+columns decoding needs, and events are decoded straight from them; the fold runs only the
+three read models a timeline shows, on rows shared instead of copied (`MemoryRowStore(
+copies=False)`); entries are built with positional arguments into slotted dataclasses; and
+the cyclic garbage collector is paused while the call's ~100,000 objects are built (none
+is in a cycle; its repeated scans of them were half of the time). From 371-400 ms to
+~180-210 ms on this machine.
 
-**Where the time goes:** about half is `build_timeline` in `projections/replay.py`
-(one `TimelineEntry` per event, `_payload` per event, and the fold through all five read
-models although the timeline shows three); the other half reading and decoding the
-events. **To close the gap** (outside the files this bench owns): fold only the models
-the timeline returns, and build entries without the per-event dict comprehension.""",
+**Where the time goes** (best runs, collector paused): fetching the rows ~25-30 ms,
+decoding ~45 ms (the C JSON scanner with the transcoder's hook for timestamps), the fold
+~45 ms (conversations ~35, transcript ~25 together with the rest), the timeline entries
+~30 ms, freeing the previous result ~20 ms. The host's noise moves a best-of-7 by ±20 ms.
+**To close the gap for good:** keep the last decoded log of a call that has ended (its
+events no longer change but for late recording results, which a version check catches)
+so that scrubbing through a call's timeline folds without reading it again.""",
     "agent": """\
 **How.** 50,000 commands of simulated calls go through `adapters.agent_sink.EventSink`
 on a running event loop in bursts of 20 (yielding to the loop between bursts), into the

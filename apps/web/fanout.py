@@ -84,6 +84,16 @@ class Broadcaster:
             "WHERE originator_id = %s AND notification_id > %s AND notification_id <= %s "
             "ORDER BY notification_id LIMIT %s"
         ).format(table)
+        self._range_some = SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
+            "WHERE notification_id > %s AND notification_id <= %s "
+            "AND originator_id = ANY(%s) ORDER BY notification_id LIMIT %s"
+        ).format(table)
+        self._epoch = 0  # moves on every subscription
+        # Where the round being published will leave `position` once its rows are read:
+        # a client subscribing meanwhile starts there (its messages in the round were
+        # not chosen for it), so nothing after its start is ever skipped.
+        self._round_end: int | None = None
 
     @property
     def client_count(self) -> int:
@@ -104,7 +114,9 @@ class Broadcaster:
     # --- subscribers ---------------------------------------------------------------------
 
     def subscribe(self, conversation_id: UUID | None) -> Subscriber:
-        sub = Subscriber(conversation_id, self.position, self.queue_size)
+        self._epoch += 1
+        start = self.position if self._round_end is None else self._round_end
+        sub = Subscriber(conversation_id, start, self.queue_size)
         if conversation_id is None:
             self._dashboard.add(sub)
         else:
@@ -166,13 +178,43 @@ class Broadcaster:
     async def _catch_up(self) -> None:
         target = (await self.queries.projection_positions()).get(DRIVING_PROJECTION, 0)
         while self.position < target:
-            rows = await self._read(None, self.position, target)
-            if not rows:
+            if not self._dashboard and not self._calls:
+                self.position = target  # nobody is listening: nothing to read or send
                 break
+            # Without dashboard clients only the followed calls' events are read (every
+            # event up to `target` is committed, so a short read covers the whole range).
+            epoch = self._epoch
+            watched = None if self._dashboard else list(self._calls)
+            rows = await self._read_range(watched, self.position, target)
+            if watched is not None and self._epoch != epoch:  # someone subscribed meanwhile
+                watched = None
+                rows = await self._read_range(None, self.position, target)
+            if not rows:
+                if watched is not None:
+                    self.position = target
+                break
+            end = target if watched is not None and len(rows) < self.chunk else rows[-1][0]
             wanted = [r for r in rows if self._dashboard or r[1] in self._calls]
-            for message in await self._render(wanted, dashboard=bool(self._dashboard), calls=True):
+            self._round_end = end
+            try:
+                rendered = await self._render(wanted, dashboard=bool(self._dashboard), calls=True)
+            finally:
+                self._round_end = None
+            for message in rendered:
                 self._publish(message)
-            self.position = rows[-1][0]
+            self.position = end
+
+    async def _read_range(
+        self, watched: list[UUID] | None, after: int, upto: int
+    ) -> list[tuple[Any, ...]]:
+        if watched is None:
+            return await self._read(None, after, upto)
+        async with (
+            self.queries.pool.connection() as conn,
+            conn.cursor(row_factory=psycopg.rows.tuple_row) as cur,
+        ):
+            await cur.execute(self._range_some, (after, upto, watched, self.chunk), binary=True)
+            return list(await cur.fetchall())
 
     async def _read(
         self, conversation_id: UUID | None, after: int, upto: int
@@ -192,9 +234,15 @@ class Broadcaster:
     ) -> list[Message]:
         calls = (not dashboard) if calls is None else calls
         messages: list[Message] = []
+        decode = getattr(self.mapper, "decode", None)  # the application's mapper, directly
         for position, oid, version, topic, state in rows:
             try:
-                event = self.mapper.to_domain_event(StoredEvent(oid, version, topic, bytes(state)))
+                if decode is not None:
+                    event = decode(oid, version, topic, bytes(state))
+                else:
+                    event = self.mapper.to_domain_event(
+                        StoredEvent(oid, version, topic, bytes(state))
+                    )
                 rendered = [call_message(position, event)] if calls else []
                 if dashboard:
                     d = dashboard_message(position, event)
