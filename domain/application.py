@@ -15,229 +15,32 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
-from datetime import datetime
-from json.encoder import c_encode_basestring, c_encode_basestring_ascii, c_make_encoder  # type: ignore[attr-defined]
-from typing import Any, Protocol, cast
+from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import (
-    Cipher,
-    Compressor,
-    IntegrityError,
-    JSONTranscoder,
-    Mapper,
-    StoredEvent,
-    Transcoder,
-    find_id_convertor,
-)
-from eventsourcing.utils import get_topic, resolve_topic
+from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
 
 from domain.command_queue import CommandQueue
 from domain.commands import Command
 from domain.conversation import Conversation
 from domain.errors import DomainError
 from domain.ids import conversation_id_for_room
+from domain.mapper import FastMapper
 from domain.outcome import Outcome
+from domain.planning import (
+    CheckedAppend,
+    Prepared,
+    Restart,
+    Stale,
+    assumed_new,
+)
 from domain.ports import BatchPlan, BatchRecorder, LoggedEvent
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-
-
-class _Stale(Exception):
-    """The batch was planned on assumptions the store no longer bears out."""
-
-
-class CheckedAppend(Protocol):
-    """What a store offers for batches planned outside its lock (optional)."""
-
-    def append_checked(
-        self,
-        input_keys: Sequence[str],
-        known_versions: dict[UUID, int],
-        batch: BatchPlan,
-    ) -> dict[tuple[UUID, int], int] | None: ...
-
-
-class _Restart(Exception):
-    """A command failed after changing its aggregate: redo the batch without it."""
-
-    def __init__(self, index: int, error: DomainError) -> None:
-        super().__init__(error.message)
-        self.index = index
-        self.error = error
-
-
-def _assumed_new(keys: Sequence[str]) -> frozenset[str]:
-    """The keys a plan made before the transaction assumes new: all of them, but one with
-    a NUL, which the store cannot hold and so never reports as new."""
-    return frozenset(k for k in keys if "\x00" not in k)
-
-
-class FastMapper(Mapper[UUID]):
-    """The library's mapper with fewer steps per event, for the JSON transcoder without
-    compression or encryption: the same stored bytes, the same decoded events.
-
-    Topics and class versions are looked up once per class, the event timestamp is
-    transcoded before the (C) JSON encoder runs instead of through its fallback hook, and
-    stored and domain events are built without their dataclass constructors.
-    """
-
-    def __init__(
-        self,
-        transcoder: Transcoder,
-        compressor: Compressor | None = None,
-        cipher: Cipher | None = None,
-    ) -> None:
-        super().__init__(transcoder, compressor, cipher)
-        self._fast = isinstance(transcoder, JSONTranscoder) and not compressor and not cipher
-        self._out: dict[type, tuple[str, int]] = {}
-        self._in: dict[str, tuple[type, int, Any]] = {}
-        if self._fast:
-            assert isinstance(transcoder, JSONTranscoder)
-            e = transcoder.encoder
-            # The C encoder the library's JSONEncoder builds on every call, built once and
-            # without its circular-reference bookkeeping (event state is a tree).
-            self._encoder = (
-                c_make_encoder(
-                    None,
-                    e.default,
-                    c_encode_basestring_ascii if e.ensure_ascii else c_encode_basestring,
-                    None,
-                    e.key_separator,
-                    e.item_separator,
-                    e.sort_keys,
-                    e.skipkeys,
-                    e.allow_nan,
-                )
-                if c_make_encoder is not None
-                else None
-            )
-            self._scan = transcoder.decoder.scan_once  # type: ignore[attr-defined]
-            self._decode = transcoder.decoder.decode
-            self._datetime = transcoder.types.get(datetime)
-
-    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
-        if not self._fast:
-            return super().to_stored_event(domain_event)
-        cls = type(domain_event)
-        info = self._out.get(cls)
-        if info is None:
-            info = self._out[cls] = (get_topic(cls), getattr(cls, "class_version", 1))
-        state = dict(vars(domain_event))
-        originator_id = state.pop("originator_id")
-        originator_version = state.pop("originator_version")
-        if info[1] > 1:
-            state["class_version"] = info[1]
-        moment = state.get("timestamp")
-        if type(moment) is datetime and self._datetime is not None:
-            t = self._datetime
-            state["timestamp"] = {"_type_": t.name, "_data_": t.encode(moment)}
-        stored = object.__new__(StoredEvent)
-        object.__setattr__(
-            stored,
-            "__dict__",
-            {
-                "originator_id": originator_id,
-                "originator_version": originator_version,
-                "topic": info[0],
-                "state": self._dump(state),
-            },
-        )
-        return stored
-
-    def portable(self) -> tuple[type[FastMapper], list[Any]] | None:
-        """How to build this mapper in another process (`from_portable`), or None."""
-        if not self._fast:
-            return None
-        transcoder = self.transcoder
-        assert isinstance(transcoder, JSONTranscoder)
-        if type(transcoder) is not JSONTranscoder:
-            return None
-        return type(self), list(transcoder.types.values())
-
-    @staticmethod
-    def from_portable(spec: tuple[type[FastMapper], list[Any]]) -> FastMapper:
-        cls, transcodings = spec
-        transcoder = JSONTranscoder()
-        for transcoding in transcodings:
-            transcoder.register(transcoding)
-        return cls(transcoder)
-
-    def _dump(self, state: dict[str, Any]) -> bytes:
-        if self._encoder is None:
-            return self.transcoder.encode(state)
-        return "".join(self._encoder(state, 0)).encode("utf8")
-
-    def _load(self, data: bytes) -> dict[str, Any]:
-        text = data.decode("utf8")
-        try:
-            state, end = self._scan(text, 0)
-        except StopIteration:
-            state, end = None, -1
-        if end != len(text) or type(state) is not dict:  # whitespace, or not an object
-            state = self._decode(text)
-        return state  # type: ignore[no-any-return]
-
-    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
-        if not self._fast:
-            return super().to_domain_event(stored_event)
-        return self.decode(
-            stored_event.originator_id,
-            stored_event.originator_version,
-            stored_event.topic,
-            stored_event.state,
-        )
-
-    def decode(
-        self, originator_id: Any, originator_version: int, topic: str, state_bytes: bytes
-    ) -> DomainEventProtocol[UUID]:
-        """`to_domain_event` from a stored event's columns (no StoredEvent built)."""
-        if not self._fast:
-            return super().to_domain_event(
-                StoredEvent(originator_id, originator_version, topic, state_bytes)
-            )
-        info = self._in.get(topic)
-        if info is None:
-            cls = resolve_topic(topic)
-            info = self._in[topic] = (cls, getattr(cls, "class_version", 1), None)
-        cls, class_version, _ = info
-        try:
-            state = self._load(state_bytes)
-        except Exception:  # raises the library's error
-            return super().to_domain_event(
-                StoredEvent(originator_id, originator_version, topic, state_bytes)
-            )
-        if type(originator_id) is not UUID:
-            convert = find_id_convertor(cls, type(originator_id))  # type: ignore[arg-type]
-            originator_id = convert(originator_id)
-        state["originator_id"] = originator_id
-        state["originator_version"] = originator_version
-        from_version = state.pop("class_version", 1)
-        while from_version < class_version:
-            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
-            from_version += 1
-        domain_event: Any = object.__new__(cls)
-        object.__setattr__(domain_event, "__dict__", state)
-        return domain_event  # type: ignore[no-any-return]
-
-
-@dataclass
-class Prepared:
-    """A batch planned ahead of its transaction (see `CallCenter.prepare`)."""
-
-    commands: Sequence[Command]
-    ids: dict[int, UUID]
-    outcomes: list[Outcome | None]  # decided already: rejected or duplicate
-    keys: list[str]
-    known: dict[UUID, int]
-    batch: BatchPlan
-    made: dict[int, list[int]]  # command index -> versions of the events it made
-    working: list[UUID]
 
 
 class CallCenter(Application[UUID]):
@@ -320,11 +123,11 @@ class CallCenter(Application[UUID]):
                 break
             try:
                 self._attempt(commands, ids, todo, outcomes, optimistic=optimistic)
-            except _Restart as restart:
+            except Restart as restart:
                 outcomes[restart.index] = Outcome(
                     "rejected", ids[restart.index], error=restart.error
                 )
-            except _Stale:
+            except Stale:
                 optimistic = False
             except IntegrityError:  # a writer outside our protocol: reload and retry
                 optimistic = False
@@ -373,7 +176,7 @@ class CallCenter(Application[UUID]):
                 todo = [i for i, o in enumerate(outcomes) if o is None]
                 try:
                     prepared = self._plan_ahead(commands, ids, todo, outcomes)
-                except _Restart as restart:
+                except Restart as restart:
                     outcomes[restart.index] = Outcome(
                         "rejected", ids[restart.index], error=restart.error
                     )
@@ -432,7 +235,7 @@ class CallCenter(Application[UUID]):
         made: dict[int, list[DomainEventProtocol[UUID]]] = {}
         working: dict[UUID, Conversation] = {}
         try:
-            batch = self._plan(commands, ids, todo, _assumed_new(keys), results, made, working)
+            batch = self._plan(commands, ids, todo, assumed_new(keys), results, made, working)
         except BaseException:
             for cid in working:
                 self._cache.pop(cid, None)
@@ -491,7 +294,7 @@ class CallCenter(Application[UUID]):
                 if not fresh and conversation is not None:
                     if len(conversation.pending_events) != before:
                         working[cid] = conversation  # so it is evicted on rollback
-                        raise _Restart(i, e) from e
+                        raise Restart(i, e) from e
                 continue
             working[cid] = conversation
             made[i] = list(conversation.pending_events[before:])
@@ -530,9 +333,9 @@ class CallCenter(Application[UUID]):
         try:
             if optimistic:
                 assert self._checked is not None
-                checked = self._checked.append_checked(keys, known, plan(_assumed_new(keys), {}))
+                checked = self._checked.append_checked(keys, known, plan(assumed_new(keys), {}))
                 if checked is None:
-                    raise _Stale()
+                    raise Stale()
                 positions = checked
             else:
                 positions = self.store.append_batch(keys, known, plan)

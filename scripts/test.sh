@@ -5,4 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 export CALLCENTER_TEST_ARTIFACTS="${CALLCENTER_TEST_ARTIFACTS:-$PWD/test-artifacts}"
+# Lint and type-check first: a style or type error fails the run before the slow tests.
+python3 -m uv run ruff check .
+python3 -m uv run ruff format --check .
+python3 -m uv run mypy domain projections
 exec python3 -m uv run pytest "$@"

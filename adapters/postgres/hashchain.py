@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
 
 from domain.ports import LoggedEvent
 
@@ -27,6 +30,41 @@ def chain_hash(
 ) -> bytes:
     """The hash of an event's content linked to its predecessor's chain hash."""
     return hashlib.sha256(prev_hash + content_hash(originator_id, version, topic, state)).digest()
+
+
+# --- linking a batch ------------------------------------------------------------------
+
+
+def link_events(events: list[StoredEvent], heads: dict[UUID, bytes]) -> tuple[list[Any], ...]:
+    """Column arrays for the insert, each event chained to its predecessor."""
+    ids, versions, topics, states, prevs, hashes = [], [], [], [], [], []
+    last: dict[UUID, bytes] = {}
+    for e in events:
+        oid = e.originator_id
+        assert isinstance(oid, UUID)
+        if oid in last:
+            prev = last[oid]
+        elif e.originator_version == 1:
+            prev = GENESIS
+        else:
+            prev = heads.get(oid) or GENESIS
+        h = chain_hash(prev, oid, e.originator_version, e.topic, e.state)
+        last[oid] = h
+        ids.append(oid)
+        versions.append(e.originator_version)
+        topics.append(e.topic)
+        states.append(e.state)
+        prevs.append(prev)
+        hashes.append(h)
+    return ids, versions, topics, states, prevs, hashes
+
+
+def last_links(columns: tuple[list[Any], ...]) -> dict[UUID, tuple[int, bytes]]:
+    """Each conversation's new chain head: its last version and chain hash."""
+    last: dict[UUID, tuple[int, bytes]] = {}
+    for oid, v, h in zip(columns[0], columns[1], columns[5], strict=True):
+        last[oid] = (v, h)
+    return last
 
 
 # --- verification ----------------------------------------------------------------------

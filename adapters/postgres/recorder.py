@@ -39,7 +39,13 @@ from adapters.postgres.append_function import (
     append_call_sql,
     append_function_sql,
 )
-from adapters.postgres.hashchain import GENESIS, chain_hash
+from adapters.postgres.hashchain import last_links, link_events
+from adapters.postgres.rows import (
+    array_param,
+    logged_row,
+    text_params,
+    translate_error,
+)
 from domain.ports import BatchPlan, LoggedEvent, Planner
 
 INPUTS_TABLE = "processed_inputs"
@@ -187,18 +193,18 @@ class CallCenterRecorder(PostgresApplicationRecorder):
             heads = self._heads_at(cur, known_versions)
             if heads is None:
                 return None
-            columns = _link(events, {i: h for i, (_, h) in heads.items()})
-            last = _last_links(columns)
+            columns = link_events(events, {i: h for i, (_, h) in heads.items()})
+            last = last_links(columns)
             params = (
-                _array(list(dict.fromkeys(_texts(input_keys)))),
-                _array(_texts(batch.released_keys)),
-                _array(ids),
-                _array([known_versions[i] for i in ids]),
-                _array([heads[i][1] if i in heads else None for i in ids]),
-                *[_array(column) for column in columns],
-                _array(list(last)),
-                _array([v for v, _ in last.values()]),
-                _array([h for _, h in last.values()]),
+                array_param(list(dict.fromkeys(text_params(input_keys)))),
+                array_param(text_params(batch.released_keys)),
+                array_param(ids),
+                array_param([known_versions[i] for i in ids]),
+                array_param([heads[i][1] if i in heads else None for i in ids]),
+                *[array_param(column) for column in columns],
+                array_param(list(last)),
+                array_param([v for v, _ in last.values()]),
+                array_param([h for _, h in last.values()]),
             )
             try:
                 cur.execute(self._sql_append, params, prepare=True, binary=True)
@@ -270,13 +276,13 @@ class CallCenterRecorder(PostgresApplicationRecorder):
                     pool.open(wait=True, timeout=self.datastore.pool_open_timeout or 30.0)
                     conn = self._writer_conn = pool.getconn()
                 except psycopg.Error as e:
-                    raise _translate(e) from e
+                    raise translate_error(e) from e
             try:
                 yield conn
             except psycopg.Error as e:
                 if conn.closed or conn.broken:
                     self._release_writer()
-                raise _translate(e) from e
+                raise translate_error(e) from e
             finally:
                 self._writer_used = time.monotonic()
 
@@ -293,7 +299,7 @@ class CallCenterRecorder(PostgresApplicationRecorder):
     def _claim_keys(self, cur: Cursor[Any], input_keys: Sequence[str]) -> frozenset[str]:
         if not input_keys:
             return frozenset()
-        cur.execute(self._sql_claim, (_texts(input_keys),), prepare=True, binary=True)
+        cur.execute(self._sql_claim, (text_params(input_keys),), prepare=True, binary=True)
         return frozenset(r[0] for r in cur.fetchall())
 
     def _select_newer(
@@ -327,13 +333,13 @@ class CallCenterRecorder(PostgresApplicationRecorder):
     ) -> tuple[dict[tuple[UUID, int], int], dict[UUID, tuple[int, bytes]]]:
         """Append; the log positions, and each conversation's new chain head."""
         if batch.released_keys:
-            cur.execute(self._sql_release, (_texts(batch.released_keys),), binary=True)
+            cur.execute(self._sql_release, (text_params(batch.released_keys),), binary=True)
         if not batch.events:
             return {}, {}
-        columns = _link(batch.events, heads)
+        columns = link_events(batch.events, heads)
         cur.execute(self._sql_insert, columns, prepare=True, binary=True)
         positions = {(oid, v): n for oid, v, n in cur.fetchall()}
-        last = _last_links(columns)
+        last = last_links(columns)
         cur.execute(
             self._sql_heads,
             (list(last), [v for v, _ in last.values()], [h for _, h in last.values()]),
@@ -362,7 +368,7 @@ class CallCenterRecorder(PostgresApplicationRecorder):
         with self.datastore.get_connection() as conn:
             with conn.cursor(row_factory=tuple_row) as cur:
                 cur.execute(query, (conversation_id,), prepare=True, binary=True)
-                return [_logged(conversation_id, *row) for row in cur.fetchall()]
+                return [logged_row(conversation_id, *row) for row in cur.fetchall()]
 
     def select_log_rows(self, conversation_id: UUID) -> list[tuple[int, int, str, bytes]]:
         query = SQL(
@@ -388,121 +394,10 @@ class CallCenterRecorder(PostgresApplicationRecorder):
                 cur.itersize = 2000
                 cur.execute(query, binary=True)
                 for row in cur:
-                    yield _logged(*row)
+                    yield logged_row(*row)
 
     def _log_query(self) -> Any:
         return SQL(
             "SELECT originator_version, topic, state, notification_id, prev_hash, chain_hash "
             "FROM {}"
         ).format(self._table)
-
-
-def _logged(
-    oid: UUID,
-    version: int,
-    topic: str,
-    state: Any,
-    position: int,
-    prev: Any,
-    chain: Any,
-) -> LoggedEvent:
-    """A LoggedEvent (and its StoredEvent) without their dataclass constructors."""
-    stored = object.__new__(StoredEvent)
-    object.__setattr__(
-        stored,
-        "__dict__",
-        {
-            "originator_id": oid,
-            "originator_version": version,
-            "topic": topic,
-            "state": bytes(state),
-        },
-    )
-    logged = object.__new__(LoggedEvent)
-    object.__setattr__(
-        logged,
-        "__dict__",
-        {
-            "position": position,
-            "event": stored,
-            "prev_hash": None if prev is None else bytes(prev),
-            "chain_hash": None if chain is None else bytes(chain),
-        },
-    )
-    return logged
-
-
-def _stored(row: dict[str, Any]) -> StoredEvent:
-    return StoredEvent(
-        originator_id=row["originator_id"],
-        originator_version=row["originator_version"],
-        topic=row["topic"],
-        state=bytes(row["state"]),
-    )
-
-
-def _bytes(value: Any) -> bytes | None:
-    return None if value is None else bytes(value)
-
-
-def _link(events: list[StoredEvent], heads: dict[UUID, bytes]) -> tuple[list[Any], ...]:
-    """Column arrays for the insert, each event chained to its predecessor."""
-    ids, versions, topics, states, prevs, hashes = [], [], [], [], [], []
-    last: dict[UUID, bytes] = {}
-    for e in events:
-        oid = e.originator_id
-        assert isinstance(oid, UUID)
-        if oid in last:
-            prev = last[oid]
-        elif e.originator_version == 1:
-            prev = GENESIS
-        else:
-            prev = heads.get(oid) or GENESIS
-        h = chain_hash(prev, oid, e.originator_version, e.topic, e.state)
-        last[oid] = h
-        ids.append(oid)
-        versions.append(e.originator_version)
-        topics.append(e.topic)
-        states.append(e.state)
-        prevs.append(prev)
-        hashes.append(h)
-    return ids, versions, topics, states, prevs, hashes
-
-
-def _last_links(columns: tuple[list[Any], ...]) -> dict[UUID, tuple[int, bytes]]:
-    """Each conversation's new chain head: its last version and chain hash."""
-    last: dict[UUID, tuple[int, bytes]] = {}
-    for oid, v, h in zip(columns[0], columns[1], columns[5], strict=True):
-        last[oid] = (v, h)
-    return last
-
-
-def _texts(values: Sequence[str]) -> list[str]:
-    """Text parameters as PostgreSQL receives them in text format: cut at a NUL (text
-    cannot hold one; libpq ends the string there). An input key with a NUL is therefore
-    never found among the new keys, as it never was: it is recorded as a duplicate."""
-    return [v.split("\x00", 1)[0] if "\x00" in v else v for v in values]
-
-
-def _array(values: list[Any]) -> list[Any] | None:
-    """An array parameter (None when empty: its element type cannot be told)."""
-    return values if values else None
-
-
-def _translate(e: psycopg.Error) -> Exception:
-    """psycopg's errors as the eventsourcing library's, as its datastore does."""
-    from eventsourcing import persistence as p
-
-    for psycopg_type, ours in (
-        (psycopg.InterfaceError, p.InterfaceError),
-        (psycopg.OperationalError, p.OperationalError),
-        (psycopg.DataError, p.DataError),
-        (psycopg.IntegrityError, p.IntegrityError),
-        (psycopg.InternalError, p.InternalError),
-        (psycopg.ProgrammingError, p.ProgrammingError),
-        (psycopg.NotSupportedError, p.NotSupportedError),
-        (psycopg.DatabaseError, p.DatabaseError),
-    ):
-        if isinstance(e, psycopg_type):
-            return ours(str(e))
-    return p.PersistenceError(str(e))
