@@ -27,7 +27,7 @@ from domain.commands import Command
 from domain.conversation import Conversation
 from domain.errors import DomainError
 from domain.ids import conversation_id_for_room
-from domain.mapper import FastMapper
+from domain.mapper import FastMapper, column_decoder
 from domain.outcome import Outcome
 from domain.planning import (
     CheckedAppend,
@@ -380,13 +380,7 @@ class CallCenter(Application[UUID]):
 
     def log_of(self, conversation_id: UUID) -> list[tuple[LoggedEvent, DomainEventProtocol[UUID]]]:
         """A conversation's events in log order, each with its position and chain links."""
-        decode = getattr(self.mapper, "decode", None)
-        if decode is None:
-            to_event = self.mapper.to_domain_event
-            return [
-                (logged, to_event(logged.event))
-                for logged in self.store.select_log(conversation_id)
-            ]
+        decode = column_decoder(self.mapper)
         out = []
         for logged in self.store.select_log(conversation_id):
             e = logged.event
@@ -396,9 +390,7 @@ class CallCenter(Application[UUID]):
     def events_of(self, conversation_id: UUID) -> list[tuple[int, DomainEventProtocol[UUID]]]:
         """A conversation's events in log order, each with its position (no chain links:
         the fast path for replay)."""
-        decode = getattr(self.mapper, "decode", None)
-        if decode is None:
-            return [(logged.position, event) for logged, event in self.log_of(conversation_id)]
+        decode = column_decoder(self.mapper)
         rows = self.store.select_log_rows(conversation_id)
         return [(p, decode(conversation_id, v, topic, state)) for p, v, topic, state in rows]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from json.encoder import c_encode_basestring, c_encode_basestring_ascii, c_make_encoder  # type: ignore[attr-defined]
 from typing import Any
@@ -166,3 +167,22 @@ class FastMapper(Mapper[UUID]):
         domain_event: Any = object.__new__(cls)
         object.__setattr__(domain_event, "__dict__", state)
         return domain_event  # type: ignore[no-any-return]
+
+
+#: Builds a domain event from a stored event's columns (id, version, topic, state).
+ColumnDecoder = Callable[[Any, int, str, bytes], DomainEventProtocol[UUID]]
+
+
+def column_decoder(mapper: Mapper[UUID]) -> ColumnDecoder:
+    """How to decode stored columns with this mapper: `FastMapper.decode` directly (no
+    StoredEvent in between), or any other mapper through a StoredEvent."""
+    if isinstance(mapper, FastMapper):
+        return mapper.decode
+    to_event = mapper.to_domain_event
+
+    def decode(
+        originator_id: Any, originator_version: int, topic: str, state: bytes
+    ) -> DomainEventProtocol[UUID]:
+        return to_event(StoredEvent(originator_id, originator_version, topic, state))
+
+    return decode

@@ -17,10 +17,11 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import psycopg
-from eventsourcing.persistence import Mapper, StoredEvent
+from eventsourcing.persistence import Mapper
 from psycopg import Connection, Cursor
 from psycopg.sql import SQL, Identifier
 
+from domain.mapper import column_decoder
 from projections.base import ReadModel
 from projections.sql_store import SqlRowStore
 from projections.tracking import Generation, advance, ensure_projection, lock_active
@@ -71,12 +72,8 @@ class EventSource:
                 return hit
         cur.execute(self._select, (after, limit), prepare=True, binary=True)
         rows = cur.fetchall()
-        decode = getattr(self.mapper, "decode", None)
-        if decode is not None:  # the application's mapper: no StoredEvent in between
-            batch = [(r[0], decode(r[1], r[2], r[3], bytes(r[4]))) for r in rows]
-        else:
-            to_event = self.mapper.to_domain_event
-            batch = [(r[0], to_event(StoredEvent(r[1], r[2], r[3], bytes(r[4])))) for r in rows]
+        decode = column_decoder(self.mapper)
+        batch = [(r[0], decode(r[1], r[2], r[3], bytes(r[4]))) for r in rows]
         if shared is not None:
             shared.add(after, batch)
         return batch

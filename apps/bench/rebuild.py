@@ -18,7 +18,7 @@ import time
 from typing import Any, ClassVar
 
 import psycopg
-from eventsourcing.persistence import StoredEvent, Tracking
+from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.projection import Projection, ProjectionRunner
 from psycopg.rows import tuple_row
@@ -28,6 +28,7 @@ from adapters.postgres.database import DatabaseSettings
 from apps.bench.common import BenchContext, BenchResult, Figure
 from apps.bench.generate import generate
 from domain.application import CallCenter
+from domain.mapper import column_decoder
 from projections.base import ReadModel
 from projections.rebuild import RebuildProgress, rebuild_all
 from projections.registry import READ_MODELS
@@ -47,9 +48,7 @@ def raw_scan(db: DatabaseSettings, app: CallCenter, limit: int = 5000) -> tuple[
         "WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
     ).format(table)
     mapper: Any = app.mapper
-    decode = getattr(mapper, "decode", None)  # the same decoding the projections use
-    if decode is None:
-        decode = lambda *cols: mapper.to_domain_event(StoredEvent(*cols))  # noqa: E731
+    decode = column_decoder(mapper)  # the same decoding the projections use
     n = 0
     started = time.perf_counter()
     with psycopg.connect(db.conninfo, row_factory=tuple_row) as conn, conn.cursor() as cur:

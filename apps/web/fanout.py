@@ -16,10 +16,11 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import Mapper, StoredEvent
+from eventsourcing.persistence import Mapper
 from psycopg.sql import SQL, Identifier
 
 from apps.web.messages import Message, call_message, complete, dashboard_message
+from domain.mapper import column_decoder
 from projections.queries import ReadModelQueries
 from projections.tracking import PROJECTIONS_CHANNEL
 
@@ -207,26 +208,30 @@ class Broadcaster:
     async def _read_range(
         self, watched: list[UUID] | None, after: int, upto: int
     ) -> list[tuple[Any, ...]]:
-        if watched is None:
-            return await self._read(None, after, upto)
+        """Events in (after, upto]: all of them, or only the watched calls'."""
         async with (
             self.queries.pool.connection() as conn,
             conn.cursor(row_factory=psycopg.rows.tuple_row) as cur,
         ):
-            await cur.execute(self._range_some, (after, upto, watched, self.chunk), binary=True)
+            if watched is None:
+                await cur.execute(self._range, (after, upto, self.chunk), binary=True)
+            else:
+                await cur.execute(self._range_some, (after, upto, watched, self.chunk), binary=True)
             return list(await cur.fetchall())
 
     async def _read(
         self, conversation_id: UUID | None, after: int, upto: int
     ) -> list[tuple[Any, ...]]:
+        """One call's events in (after, upto], or everyone's."""
+        if conversation_id is None:
+            return await self._read_range(None, after, upto)
         async with (
             self.queries.pool.connection() as conn,
             conn.cursor(row_factory=psycopg.rows.tuple_row) as cur,
         ):
-            if conversation_id is None:
-                await cur.execute(self._range, (after, upto, self.chunk))
-            else:
-                await cur.execute(self._range_one, (conversation_id, after, upto, self.chunk))
+            await cur.execute(
+                self._range_one, (conversation_id, after, upto, self.chunk), binary=True
+            )
             return list(await cur.fetchall())
 
     async def _render(
@@ -234,15 +239,10 @@ class Broadcaster:
     ) -> list[Message]:
         calls = (not dashboard) if calls is None else calls
         messages: list[Message] = []
-        decode = getattr(self.mapper, "decode", None)  # the application's mapper, directly
+        decode = column_decoder(self.mapper)
         for position, oid, version, topic, state in rows:
             try:
-                if decode is not None:
-                    event = decode(oid, version, topic, bytes(state))
-                else:
-                    event = self.mapper.to_domain_event(
-                        StoredEvent(oid, version, topic, bytes(state))
-                    )
+                event = decode(oid, version, topic, bytes(state))
                 rendered = [call_message(position, event)] if calls else []
                 if dashboard:
                     d = dashboard_message(position, event)
