@@ -9,12 +9,10 @@ in the same transaction.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from concurrent.futures import Future
 from typing import Any, cast
 from uuid import UUID
 
@@ -22,7 +20,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
 
-from domain.command_queue import CommandQueue
+from domain.command_queue import CommandQueue, Receipt, outcome_of
 from domain.commands import Command
 from domain.conversation import Conversation
 from domain.errors import DomainError
@@ -83,13 +81,13 @@ class CallCenter(Application[UUID]):
             raise outcome.error
         return outcome
 
-    def submit(self, command: Command) -> Future[Outcome]:
+    def submit(self, command: Command) -> Receipt[Outcome]:
         """Queue a command for the next group commit."""
         return self.queue.submit(command)
 
     async def record_async(self, command: Command) -> Outcome:
         """Group-committed recording for event-loop callers; raises the domain's error."""
-        outcome = await asyncio.wrap_future(self.submit(command))
+        outcome = await outcome_of(self.submit(command))
         if outcome.error is not None:
             raise outcome.error
         return outcome
@@ -97,7 +95,7 @@ class CallCenter(Application[UUID]):
     async def record_many_async(self, commands: Sequence[Command]) -> list[Outcome]:
         """Several commands in one group-committed transaction; outcomes, never raises
         the domain's errors (each outcome carries its own)."""
-        return await asyncio.wrap_future(self.queue.submit_many(list(commands)))
+        return await outcome_of(self.queue.submit_many(list(commands)))
 
     def record_many(self, commands: Sequence[Command]) -> list[Outcome]:
         """Record commands in order, atomically per attempt; one outcome per command."""
@@ -197,11 +195,8 @@ class CallCenter(Application[UUID]):
             if positions is None:
                 return None
             ids = prepared.ids
-            for i, versions in prepared.made.items():
-                cid = ids[i]
-                outcomes[i] = Outcome(
-                    "recorded", cid, tuple([positions[(cid, v)] for v in versions])
-                )
+            for i, made in prepared.made.items():
+                outcomes[i] = Outcome("recorded", ids[i], tuple([positions[k] for k in made]))
         return cast(list[Outcome], outcomes)
 
     def settle(self, prepared: Prepared, committed: bool) -> None:
@@ -232,7 +227,7 @@ class CallCenter(Application[UUID]):
         known = {ids[i]: self._cached_version(ids[i]) for i in todo}
         keys = [k for i in todo if (k := commands[i].dedup_key) is not None]
         results: dict[int, Outcome] = {}
-        made: dict[int, list[DomainEventProtocol[UUID]]] = {}
+        made: dict[int, list[int]] = {}
         working: dict[UUID, Conversation] = {}
         try:
             batch = self._plan(commands, ids, todo, assumed_new(keys), results, made, working)
@@ -251,7 +246,7 @@ class CallCenter(Application[UUID]):
             keys,
             known,
             batch,
-            {i: [e.originator_version for e in events] for i, events in made.items()},
+            made,
             list(working),
         )
 
@@ -264,13 +259,15 @@ class CallCenter(Application[UUID]):
         todo: list[int],
         new_keys: frozenset[str],
         results: dict[int, Outcome],
-        made: dict[int, list[DomainEventProtocol[UUID]]],
+        made: dict[int, list[int]],
         working: dict[UUID, Conversation],
     ) -> BatchPlan:
-        """Apply the commands to their conversations; what to append, and the keys of
-        inputs refused after all."""
+        """Apply the commands to their conversations: what to append, with each recorded
+        input's dedup key (on the first event it made, or on its own if it made none).
+        `made` gets, per recorded command, where its events are in the batch."""
         claimed: set[str] = set()
-        released: list[str] = []
+        keyed: list[tuple[int, str]] = []
+        new_events: dict[int, list[Any]] = {}
         cache = self._cache
         for i in todo:
             command, cid = commands[i], ids[i]
@@ -289,19 +286,29 @@ class CallCenter(Application[UUID]):
                 command.apply(conversation)
             except DomainError as e:
                 results[i] = Outcome("rejected", cid, error=e)
-                if key is not None:
-                    released.append(key)
                 if not fresh and conversation is not None:
                     if len(conversation.pending_events) != before:
                         working[cid] = conversation  # so it is evicted on rollback
                         raise Restart(i, e) from e
                 continue
             working[cid] = conversation
-            made[i] = list(conversation.pending_events[before:])
+            new_events[i] = conversation.pending_events[before:]
+            if key is not None:
+                keyed.append((i, key))
+        events = [e for c in working.values() for e in c.collect_events()]
+        # Events are found by identity: their ids would hash through UUID.__hash__.
+        index_of = {id(e): k for k, e in enumerate(events)}
+        for i, mine in new_events.items():
+            made[i] = [index_of[id(e)] for e in mine]
+        keys: list[str | None] = [None] * len(events)
+        quiet: list[str] = []
+        for i, key in keyed:
+            if made[i]:
+                keys[made[i][0]] = key
+            else:
+                quiet.append(key)
         to_stored = self.mapper.to_stored_event
-        return BatchPlan(
-            [to_stored(e) for c in working.values() for e in c.collect_events()], released
-        )
+        return BatchPlan([to_stored(e) for e in events], keys, quiet)
 
     def _cache_working(self, working: dict[UUID, Conversation]) -> None:
         cache = self._cache
@@ -323,7 +330,7 @@ class CallCenter(Application[UUID]):
         known = {ids[i]: self._cached_version(ids[i]) for i in todo}
         keys = [k for i in todo if (k := commands[i].dedup_key) is not None]
         results: dict[int, Outcome] = {}
-        made: dict[int, list[DomainEventProtocol[UUID]]] = {}
+        made: dict[int, list[int]] = {}
         working: dict[UUID, Conversation] = {}
 
         def plan(new_keys: frozenset[str], stored: dict[UUID, list[StoredEvent]]) -> BatchPlan:
@@ -347,11 +354,8 @@ class CallCenter(Application[UUID]):
                     self._cache.pop(cid, None)
             raise
         self._cache_working(working)
-        for i, events in made.items():
-            cid = ids[i]
-            results[i] = Outcome(
-                "recorded", cid, tuple([positions[(cid, e.originator_version)] for e in events])
-            )
+        for i, mine in made.items():
+            results[i] = Outcome("recorded", ids[i], tuple([positions[k] for k in mine]))
         for i, outcome in results.items():
             outcomes[i] = outcome
 

@@ -1,8 +1,12 @@
 """Group commit: many callers' commands are written in few transactions.
 
-Callers from any thread (or event loop) put a command and get a future; one writer thread
-takes everything queued so far as one batch. While a batch commits, the next one fills,
-so batches grow with load and a lone command is written at once.
+Callers from any thread (or event loop) put a command and get a `Receipt`; one writer
+thread takes everything queued so far as one batch. While a batch commits, the next one
+fills, so batches grow with load and a lone command is written at once. A receipt is a
+future without a lock of its own: a batch's receipts are resolved together under the
+queue's one condition, which is what waiters wait on (a `Future` per command cost more
+than planning the command). Once submitted, a command is written even if its caller
+stops waiting.
 
 With a pipeline (the application's `prepare` / `commit` / `settle`), the writer plans the
 next batch while the previous one's transaction runs in a second thread, so the Python
@@ -13,12 +17,13 @@ process wrote to its conversations) is recorded again, in order, by `write`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from domain.commands import Command
 from domain.outcome import Outcome
@@ -29,7 +34,77 @@ _STOP = object()
 _WAKE = object()  # a commit finished: the writer has something to settle
 
 P = TypeVar("P")
-_Item = tuple[list[Command], "Future[Any]", bool]
+T = TypeVar("T")
+
+
+class Receipt(Generic[T]):
+    """A submitted command's outcome to come (the parts of `Future` callers use)."""
+
+    __slots__ = ("_settled", "_done", "_value", "_error", "_callbacks")
+
+    def __init__(self, settled: threading.Condition) -> None:
+        self._settled = settled
+        self._done = False
+        self._value: T | None = None
+        self._error: BaseException | None = None
+        self._callbacks: list[Callable[[Receipt[T]], object]] | None = None
+
+    def done(self) -> bool:
+        return self._done
+
+    def result(self, timeout: float | None = None) -> T:
+        if not self._done:
+            self._wait(timeout)
+        if self._error is not None:
+            raise self._error
+        return cast(T, self._value)
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        if not self._done:
+            self._wait(timeout)
+        return self._error
+
+    def add_done_callback(self, fn: Callable[[Receipt[T]], object]) -> None:
+        """Call `fn(receipt)` once resolved (in the writer's thread), or now if it is."""
+        if not self._done:
+            with self._settled:
+                if not self._done:
+                    if self._callbacks is None:
+                        self._callbacks = []
+                    self._callbacks.append(fn)
+                    return
+        fn(self)
+
+    def _wait(self, timeout: float | None) -> None:
+        with self._settled:
+            if not self._settled.wait_for(lambda: self._done, timeout):
+                raise TimeoutError("the command was not written in time")
+
+
+async def outcome_of(receipt: Receipt[T]) -> T:
+    """Await a receipt from an event loop."""
+    loop = asyncio.get_running_loop()
+    waiter: asyncio.Future[T] = loop.create_future()
+
+    def copy(r: Receipt[T]) -> None:
+        if waiter.done():
+            return
+        if r._error is not None:
+            waiter.set_exception(r._error)
+        else:
+            waiter.set_result(cast(T, r._value))
+
+    def resolved(r: Receipt[T]) -> None:
+        try:
+            loop.call_soon_threadsafe(copy, r)
+        except RuntimeError:  # the loop closed meanwhile: nobody is waiting
+            pass
+
+    receipt.add_done_callback(resolved)
+    return await waiter
+
+
+_Item = tuple[list[Command], Receipt[Any], bool]
 
 
 class Pipeline(Protocol[P]):
@@ -72,19 +147,20 @@ class CommandQueue:
         self._lock = threading.Lock()
         self._pipeline = pipeline
         self._committer: ThreadPoolExecutor | None = None
+        self._settled = threading.Condition()
 
-    def submit(self, command: Command) -> Future[Outcome]:
+    def submit(self, command: Command) -> Receipt[Outcome]:
         self._ensure_started()
-        future: Future[Outcome] = Future()
-        self._put(([command], future, True))
-        return future
+        receipt: Receipt[Outcome] = Receipt(self._settled)
+        self._put(([command], receipt, True))
+        return receipt
 
-    def submit_many(self, commands: list[Command]) -> Future[list[Outcome]]:
+    def submit_many(self, commands: list[Command]) -> Receipt[list[Outcome]]:
         """Commands that must be written in the same transaction (one webhook's, say)."""
         self._ensure_started()
-        future: Future[list[Outcome]] = Future()
-        self._put((list(commands), future, False))
-        return future
+        receipt: Receipt[list[Outcome]] = Receipt(self._settled)
+        self._put((list(commands), receipt, False))
+        return receipt
 
     def _put(self, item: object) -> None:
         with self._space:
@@ -163,7 +239,7 @@ class CommandQueue:
             items: list[_Item] = []
             if not stop:
                 items, stop = self._take()
-            live = [item for item in items if item[1].set_running_or_notify_cancel()]
+            live = items
             if not live and inflight is not None and not inflight.future.done() and not stop:
                 continue  # woken by an older commit's signal
             prepared = None
@@ -179,7 +255,7 @@ class CommandQueue:
                     prepared = None  # it was planned on top of the batch that did not commit
             if live:
                 if prepared is None:
-                    self._write_batch(live, running=True)
+                    self._write_batch(live)
                 else:
                     inflight = self._start_commit(pipeline, prepared, live)
             if stop and inflight is None:
@@ -213,27 +289,54 @@ class CommandQueue:
         pipeline.settle(inflight.prepared, False)
         if error is not None:
             log.warning("batch of %d submissions failed: %s", len(inflight.items), error)
-            for _, f, _ in inflight.items:
-                f.set_exception(error)
+            self._fail(inflight.items, error)
         else:
-            self._write_batch(inflight.items, running=True)
+            self._write_batch(inflight.items)
         return False
 
-    def _write_batch(self, batch: list[_Item], *, running: bool = False) -> None:
-        live = batch if running else [i for i in batch if i[1].set_running_or_notify_cancel()]
+    def _write_batch(self, batch: list[_Item]) -> None:
         try:
-            outcomes = self._write([c for commands, _, _ in live for c in commands])
+            outcomes = self._write([c for commands, _, _ in batch for c in commands])
         except BaseException as exc:  # the store is down: every caller learns it
-            log.warning("batch of %d submissions failed: %s", len(live), exc)
-            for _, f, _ in live:
-                f.set_exception(exc)
+            log.warning("batch of %d submissions failed: %s", len(batch), exc)
+            self._fail(batch, exc)
             return
-        self._resolve(live, outcomes)
+        self._resolve(batch, outcomes)
+
+    def _resolve(self, items: list[_Item], outcomes: list[Outcome]) -> None:
+        called = []
+        i = 0
+        with self._settled:
+            for commands, r, single in items:
+                if single:
+                    r._value = outcomes[i]
+                    i += 1
+                else:
+                    n = len(commands)
+                    r._value = outcomes[i : i + n]
+                    i += n
+                r._done = True
+                if r._callbacks is not None:
+                    called.append(r)
+            self._settled.notify_all()
+        self._call_back(called)
+
+    def _fail(self, items: list[_Item], error: BaseException) -> None:
+        called = []
+        with self._settled:
+            for _, r, _ in items:
+                r._error = error
+                r._done = True
+                if r._callbacks is not None:
+                    called.append(r)
+            self._settled.notify_all()
+        self._call_back(called)
 
     @staticmethod
-    def _resolve(items: list[_Item], outcomes: list[Outcome]) -> None:
-        i = 0
-        for commands, f, single in items:
-            n = len(commands)
-            f.set_result(outcomes[i] if single else outcomes[i : i + n])
-            i += n
+    def _call_back(receipts: list[Receipt[Any]]) -> None:
+        for r in receipts:
+            for fn in r._callbacks or ():
+                try:
+                    fn(r)
+                except Exception:
+                    log.exception("a receipt's callback failed")

@@ -8,6 +8,7 @@ and knows which aggregate method it calls. `dedup_key` makes redelivered inputs
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
@@ -25,7 +26,7 @@ class Command:
     def conversation_id(self) -> UUID:
         return conversation_id_for_room(self.room_name)
 
-    @property
+    @cached_property  # asked for more than once per write
     def dedup_key(self) -> str | None:
         if self.meta.external_id is None:
             return None

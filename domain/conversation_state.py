@@ -30,6 +30,23 @@ class ConversationState(Aggregate):
     recordings: dict[str, str]
     listen_ins: dict[str, str]
 
+    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
+        """The library's `trigger_event` in fewer steps, as every command pays it: the
+        event is built without its dataclass constructor (our events declare no defaults
+        and no post-init checks) and with no look-up of an explicit topic (they have none).
+        It then mutates the aggregate and is pending, exactly as there."""
+        timestamp = kwargs.pop("timestamp", None)
+        state = {
+            "originator_id": self.id,
+            "originator_version": self.version + 1,
+            "timestamp": event_class.create_timestamp() if timestamp is None else timestamp,
+        }
+        state.update(kwargs)
+        new_event = object.__new__(event_class)
+        object.__setattr__(new_event, "__dict__", state)
+        new_event.mutate(self)
+        self._pending_events.append(new_event)
+
     @property
     def is_ended(self) -> bool:
         return self.ended_at is not None

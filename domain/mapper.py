@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from collections.abc import Callable
 from datetime import datetime
 from json.encoder import c_encode_basestring, c_encode_basestring_ascii, c_make_encoder  # type: ignore[attr-defined]
 from typing import Any
 from uuid import UUID
 
+import orjson
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import (
     Cipher,
@@ -27,7 +30,11 @@ class FastMapper(Mapper[UUID]):
 
     Topics and class versions are looked up once per class, the event timestamp is
     transcoded before the (C) JSON encoder runs instead of through its fallback hook, and
-    stored and domain events are built without their dataclass constructors.
+    stored and domain events are built without their dataclass constructors. Events whose
+    fields are all plain (text, numbers, booleans, and the flat `meta` dict) are encoded
+    with orjson: it writes some floats and non-ASCII text differently, never a different
+    value; anything it might encode otherwise than the library (a float that is not
+    finite, a nested value) goes through the library's encoder.
     """
 
     def __init__(
@@ -38,7 +45,7 @@ class FastMapper(Mapper[UUID]):
     ) -> None:
         super().__init__(transcoder, compressor, cipher)
         self._fast = isinstance(transcoder, JSONTranscoder) and not compressor and not cipher
-        self._out: dict[type, tuple[str, int]] = {}
+        self._out: dict[type, tuple[str, int, tuple[str, ...] | None]] = {}
         self._in: dict[str, tuple[type, int, Any]] = {}
         if self._fast:
             assert isinstance(transcoder, JSONTranscoder)
@@ -70,7 +77,11 @@ class FastMapper(Mapper[UUID]):
         cls = type(domain_event)
         info = self._out.get(cls)
         if info is None:
-            info = self._out[cls] = (get_topic(cls), getattr(cls, "class_version", 1))
+            info = self._out[cls] = (
+                get_topic(cls),
+                getattr(cls, "class_version", 1),
+                plain_float_fields(cls),
+            )
         state = dict(vars(domain_event))
         originator_id = state.pop("originator_id")
         originator_version = state.pop("originator_version")
@@ -88,10 +99,29 @@ class FastMapper(Mapper[UUID]):
                 "originator_id": originator_id,
                 "originator_version": originator_version,
                 "topic": info[0],
-                "state": self._dump(state),
+                "state": self._dump_plain(state, info[2])
+                if info[2] is not None
+                else self._dump(state),
             },
         )
         return stored
+
+    def _dump_plain(self, state: dict[str, Any], floats: tuple[str, ...]) -> bytes:
+        for name in floats:
+            x = state.get(name)
+            if x is not None and (type(x) is not float or not math.isfinite(x)):
+                return self._dump(state)
+        meta = state.get("meta")
+        if meta is not None:
+            if type(meta) is not dict:
+                return self._dump(state)
+            for v in meta.values():
+                if v is not None and type(v) is not str:
+                    return self._dump(state)
+        try:
+            return orjson.dumps(state)
+        except TypeError:  # e.g. an int beyond 64 bits: the library's encoder copes
+            return self._dump(state)
 
     def portable(self) -> tuple[type[FastMapper], list[Any]] | None:
         """How to build this mapper in another process (`from_portable`), or None."""
@@ -167,6 +197,30 @@ class FastMapper(Mapper[UUID]):
         domain_event: Any = object.__new__(cls)
         object.__setattr__(domain_event, "__dict__", state)
         return domain_event  # type: ignore[no-any-return]
+
+
+_PLAIN = {"str", "int", "bool", "None"}
+_OWN = {"originator_id", "originator_version", "timestamp"}  # popped or transcoded first
+
+
+def plain_float_fields(cls: type) -> tuple[str, ...] | None:
+    """For an event class whose fields are all plain (text, numbers, booleans, each
+    maybe None, and `meta`), the names of its float fields; None for any other class."""
+    if not dataclasses.is_dataclass(cls):
+        return None
+    floats = []
+    for f in dataclasses.fields(cls):
+        if f.name in _OWN:
+            continue
+        kinds = {k.strip() for k in str(getattr(f.type, "__name__", f.type)).split("|")}
+        if f.name == "meta" and kinds == {"dict[str, Any]"}:
+            continue
+        if "float" in kinds:
+            floats.append(f.name)
+            kinds.discard("float")
+        if not kinds <= _PLAIN:
+            return None
+    return tuple(floats)
 
 
 #: Builds a domain event from a stored event's columns (id, version, topic, state).

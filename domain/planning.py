@@ -26,7 +26,7 @@ class CheckedAppend(Protocol):
         input_keys: Sequence[str],
         known_versions: dict[UUID, int],
         batch: BatchPlan,
-    ) -> dict[tuple[UUID, int], int] | None: ...
+    ) -> list[int] | None: ...
 
 
 class Restart(Exception):
@@ -54,5 +54,5 @@ class Prepared:
     keys: list[str]
     known: dict[UUID, int]
     batch: BatchPlan
-    made: dict[int, list[int]]  # command index -> versions of the events it made
+    made: dict[int, list[int]]  # command index -> where its events are in the batch
     working: list[UUID]

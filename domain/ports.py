@@ -12,10 +12,13 @@ from eventsourcing.persistence import StoredEvent
 
 @dataclass(frozen=True)
 class BatchPlan:
-    """What a batch will append, and the dedup keys of inputs it refused after all."""
+    """What a batch will append: its events, beside them the dedup key of each recorded
+    input (on the first event the input made), and the keys of inputs recorded without
+    an event."""
 
     events: list[StoredEvent]
-    released_keys: list[str]
+    keys: list[str | None]
+    quiet_keys: list[str]
 
 
 @dataclass(frozen=True)
@@ -40,8 +43,8 @@ class BatchRecorder(Protocol):
         input_keys: Sequence[str],
         known_versions: dict[UUID, int],
         plan: Planner,
-    ) -> dict[tuple[UUID, int], int]:
-        """Append atomically; returns the log position of each (conversation, version)."""
+    ) -> list[int]:
+        """Append atomically; returns the log position of each of the plan's events."""
         ...
 
     def select_log(self, conversation_id: UUID) -> list[LoggedEvent]: ...

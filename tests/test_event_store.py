@@ -6,14 +6,18 @@ import json
 import multiprocessing
 import threading
 from collections import Counter
+from dataclasses import dataclass
+from uuid import uuid4
 
 import psycopg
 import pytest
 from eventsourcing.utils import get_topic
 
 from adapters.postgres.database import DatabaseSettings
+from adapters.postgres.hashchain import verify_chains
 from domain import commands as c
 from domain.application import CallCenter
+from domain.conversation import Conversation
 from domain.ids import conversation_id_for_room
 from domain.speech import SpeechPart
 from tests.factories import meta
@@ -156,3 +160,69 @@ def test_group_commit_keeps_each_callers_order(app: CallCenter, batch: int) -> N
     positions = [f.result().position for f in futures]
     assert positions == sorted(positions)
     assert _finals(app) == [f"utterance {i}" for i in range(batch)]
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Noted(c.Command):
+    """An input that changes nothing: recorded, with no event to carry its key."""
+
+    def apply(self, conversation: Conversation) -> None:
+        pass
+
+
+def _table(app: CallCenter) -> str:
+    return app.recorder.events_table_name  # type: ignore[attr-defined,no-any-return]
+
+
+def test_each_inputs_key_is_on_its_first_event(app: CallCenter, db: DatabaseSettings) -> None:
+    app.record(c.StartCall(room_name=ROOM, meta=meta("webhook", "EV_started"), room_sid="RM_1"))
+    app.record(_final(1, external="item_1"))
+    with psycopg.connect(db.conninfo) as conn:
+        keys = conn.execute(
+            f"SELECT originator_version, input_key FROM {_table(app)} ORDER BY 1"
+        ).fetchall()
+    # The call's first input opened the conversation: its key is on the first event.
+    assert keys == [
+        (1, "webhook/StartCall/EV_started"),
+        (2, None),
+        (3, "agent/RecordFinalTranscript/item_1"),
+    ]
+
+
+def test_an_input_that_makes_no_event_is_recorded_once(
+    app: CallCenter, db: DatabaseSettings
+) -> None:
+    app.record(c.StartCall(room_name=ROOM, meta=meta("webhook"), room_sid="RM_1"))
+    noted = _Noted(room_name=ROOM, meta=meta("api", external_id="note-1"))
+    assert app.record(noted).status == "recorded"
+    assert app.record(noted).status == "duplicate"
+    assert [o.status for o in app.record_many([noted, _final(2, external="n2")])] == [
+        "duplicate",
+        "recorded",
+    ]
+    with psycopg.connect(db.conninfo) as conn:
+        rows = conn.execute("SELECT input_key FROM processed_inputs").fetchall()
+    assert rows == [("api/_Noted/note-1",)]
+
+
+def test_keys_and_heads_kept_by_an_earlier_version_still_count(
+    app: CallCenter, db: DatabaseSettings
+) -> None:
+    """A database written before keys moved onto events and heads into a log: its
+    inputs are still recognised, and its heads still checked."""
+    app.record(c.StartCall(room_name=ROOM, meta=meta("webhook"), room_sid="RM_1"))
+    gone = uuid4()
+    with psycopg.connect(db.conninfo) as conn:
+        conn.execute(
+            "INSERT INTO processed_inputs (input_key) VALUES ('agent/RecordFinalTranscript/old-1')"
+        )
+        conn.execute("INSERT INTO conversation_heads VALUES (%s, 3, %s)", (gone, bytes(32)))
+    assert app.record(_final(1, external="old-1")).status == "duplicate"
+    assert app.record(_final(2, external="new-1")).status == "recorded"
+    heads = app.store.select_heads()
+    assert heads[gone] == (3, bytes(32))
+    assert heads[conversation_id_for_room(ROOM)][0] == 3
+    report = verify_chains(app.store.iter_log(), heads)
+    assert [f.problem for f in report.findings or []] == [
+        "every event of this conversation was removed"
+    ]

@@ -36,34 +36,56 @@ def chain_hash(
 
 
 def link_events(events: list[StoredEvent], heads: dict[UUID, bytes]) -> tuple[list[Any], ...]:
-    """Column arrays for the insert, each event chained to its predecessor."""
+    """Column arrays for the insert, each event chained to its predecessor (as
+    `chain_hash`, with fewer steps: a batch holds each conversation's events together)."""
     ids, versions, topics, states, prevs, hashes = [], [], [], [], [], []
     last: dict[UUID, bytes] = {}
+    current: Any = None
+    raw = b""
+    prev = GENESIS
+    sha256 = hashlib.sha256
     for e in events:
         oid = e.originator_id
-        assert isinstance(oid, UUID)
-        if oid in last:
-            prev = last[oid]
-        elif e.originator_version == 1:
-            prev = GENESIS
-        else:
-            prev = heads.get(oid) or GENESIS
-        h = chain_hash(prev, oid, e.originator_version, e.topic, e.state)
-        last[oid] = h
+        version = e.originator_version
+        if oid is not current:
+            assert isinstance(oid, UUID)
+            if current is not None:
+                last[current] = prev
+            current, raw = oid, oid.bytes
+            if oid in last:
+                prev = last[oid]
+            elif version == 1:
+                prev = GENESIS
+            else:
+                prev = heads.get(oid) or GENESIS
+        topic, state = e.topic, e.state
+        content = sha256(
+            b"".join((raw, version.to_bytes(8, "big"), topic.encode(), b"\x00", state))
+        ).digest()
+        h = sha256(prev + content).digest()
         ids.append(oid)
-        versions.append(e.originator_version)
-        topics.append(e.topic)
-        states.append(e.state)
+        versions.append(version)
+        topics.append(topic)
+        states.append(state)
         prevs.append(prev)
         hashes.append(h)
+        prev = h
     return ids, versions, topics, states, prevs, hashes
 
 
 def last_links(columns: tuple[list[Any], ...]) -> dict[UUID, tuple[int, bytes]]:
     """Each conversation's new chain head: its last version and chain hash."""
     last: dict[UUID, tuple[int, bytes]] = {}
+    current: Any = None
+    head = (0, GENESIS)
     for oid, v, h in zip(columns[0], columns[1], columns[5], strict=True):
-        last[oid] = (v, h)
+        if oid is not current:
+            if current is not None:
+                last[current] = head
+            current = oid
+        head = (v, h)
+    if current is not None:
+        last[current] = head
     return last
 
 

@@ -1,6 +1,11 @@
 """PostgreSQL event store: the eventsourcing recorder plus batch appends with
 exactly-once inputs and a per-conversation hash chain, all in one transaction.
 
+Each recorded input's dedup key is a column of the first event it made (unique where
+set); inputs recorded without an event keep their keys in a table of their own. The
+chain heads (each conversation's last version and hash) are appended as one row per
+batch, so a removed newest event still shows.
+
 Two ways to append a batch, with the same result:
 
 - `append_batch`: lock the events table, claim the input keys, read what is newer than
@@ -36,6 +41,7 @@ from psycopg.sql import SQL, Identifier
 
 from adapters.postgres.append_function import (
     STALE_SQLSTATE,
+    UNIQUE_VIOLATION,
     append_call_sql,
     append_function_sql,
 )
@@ -49,7 +55,8 @@ from adapters.postgres.rows import (
 from domain.ports import BatchPlan, LoggedEvent, Planner
 
 INPUTS_TABLE = "processed_inputs"
-HEADS_TABLE = "conversation_heads"
+HEADS_TABLE = "conversation_heads"  # heads updated in place, by earlier versions: read only
+HEADS_LOG_TABLE = "chain_heads"
 IDLE_CHECK_S = 1.0  # a writer connection idle longer than this is checked before use
 
 
@@ -67,27 +74,49 @@ class CallCenterRecorder(PostgresApplicationRecorder):
         self._table = SQL("{}.{}").format(schema, table)
         self._inputs = SQL("{}.{}").format(schema, Identifier(INPUTS_TABLE))
         self._heads = SQL("{}.{}").format(schema, Identifier(HEADS_TABLE))
+        self._heads_log = SQL("{}.{}").format(schema, Identifier(HEADS_LOG_TABLE))
         self.sql_create_statements.extend(
             [
                 SQL(
                     "ALTER TABLE {} ADD COLUMN IF NOT EXISTS prev_hash bytea, "
-                    "ADD COLUMN IF NOT EXISTS chain_hash bytea"
+                    "ADD COLUMN IF NOT EXISTS chain_hash bytea, "
+                    "ADD COLUMN IF NOT EXISTS input_key text"
                 ).format(self._table),
+                SQL(
+                    "CREATE UNIQUE INDEX IF NOT EXISTS {} ON {} (input_key) "
+                    "WHERE input_key IS NOT NULL"
+                ).format(Identifier(f"{self.events_table_name}_input_key"), self._table),
                 SQL(
                     "CREATE TABLE IF NOT EXISTS {} (input_key text PRIMARY KEY, "
                     "recorded_at timestamptz NOT NULL DEFAULT now())"
                 ).format(self._inputs),
-                # The last link of each chain, so deleting the newest events shows too.
                 SQL(
                     "CREATE TABLE IF NOT EXISTS {} (originator_id uuid PRIMARY KEY, "
                     "version bigint NOT NULL, chain_hash bytea NOT NULL)"
                 ).format(self._heads),
+                # The last link of each chain a batch wrote, so deleting the newest events
+                # shows too. Hashes and ids do not compress: not worth trying.
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (position bigint PRIMARY KEY, "
+                    "originator_ids uuid[] NOT NULL, versions bigint[] NOT NULL, "
+                    "chain_hashes bytea[] NOT NULL)"
+                ).format(self._heads_log),
+                SQL(
+                    "ALTER TABLE {} ALTER COLUMN originator_ids SET STORAGE EXTERNAL, "
+                    "ALTER COLUMN versions SET STORAGE EXTERNAL, "
+                    "ALTER COLUMN chain_hashes SET STORAGE EXTERNAL"
+                ).format(self._heads_log),
             ]
         )
-        self._sql_claim = SQL(
-            "INSERT INTO {} (input_key) SELECT DISTINCT unnest(%b::text[]) "
-            "ON CONFLICT DO NOTHING RETURNING input_key"
-        ).format(self._inputs)
+        # One index probe per key, whatever the statistics said when it was planned.
+        self._sql_recorded_keys = SQL(
+            "SELECT k.key FROM unnest(%b::text[]) AS k(key) WHERE EXISTS ("
+            "SELECT 1 FROM {} WHERE input_key = k.key LIMIT 1) OR EXISTS ("
+            "SELECT 1 FROM {} WHERE input_key = k.key LIMIT 1)"
+        ).format(self._table, self._inputs)
+        self._sql_quiet = SQL("INSERT INTO {} (input_key) SELECT unnest(%b::text[])").format(
+            self._inputs
+        )
         # One index range scan per conversation (a join would sort the whole table).
         self._sql_newer = SQL(
             "SELECT e.originator_id, e.originator_version, e.chain_hash, e.topic, e.state "
@@ -97,28 +126,26 @@ class CallCenterRecorder(PostgresApplicationRecorder):
             "ORDER BY originator_version) e"
         ).format(self._table)
         self._sql_heads_of = SQL(
-            "SELECT originator_id, version, chain_hash FROM {} WHERE originator_id = ANY(%b)"
-        ).format(self._heads)
-        self._sql_release = SQL("DELETE FROM {} WHERE input_key = ANY(%b)").format(self._inputs)
+            "SELECT k.id, e.originator_version, e.chain_hash FROM unnest(%b::uuid[]) AS k(id) "
+            "CROSS JOIN LATERAL (SELECT originator_version, chain_hash FROM {} "
+            "WHERE originator_id = k.id ORDER BY originator_version DESC LIMIT 1) e"
+        ).format(self._table)
         self._sql_insert = SQL(
             "INSERT INTO {} (originator_id, originator_version, topic, state, "
-            "prev_hash, chain_hash) SELECT * FROM unnest(%b::uuid[], %b::bigint[], "
-            "%b::text[], %b::bytea[], %b::bytea[], %b::bytea[]) "
+            "prev_hash, chain_hash, input_key) SELECT * FROM unnest(%b::uuid[], %b::bigint[], "
+            "%b::text[], %b::bytea[], %b::bytea[], %b::bytea[], %b::text[]) "
             "RETURNING originator_id, originator_version, notification_id"
         ).format(self._table)
         self._sql_heads = SQL(
-            "INSERT INTO {} (originator_id, version, chain_hash) "
-            "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::bytea[]) "
-            "ON CONFLICT (originator_id) DO UPDATE "
-            "SET version = excluded.version, chain_hash = excluded.chain_hash"
-        ).format(self._heads)
+            "INSERT INTO {} (position, originator_ids, versions, chain_hashes) "
+            "VALUES (%b, %b::uuid[], %b::bigint[], %b::bytea[])"
+        ).format(self._heads_log)
         self.sql_create_statements.extend(
             append_function_sql(
                 schema=datastore.schema,
                 events=self._table,
                 inputs=self._inputs,
-                heads=self._heads,
-                heads_pkey=f"{HEADS_TABLE}_pkey",
+                heads_log=self._heads_log,
                 channel=self.channel_name,
                 lock_timeout=int(datastore.lock_timeout),
             )
@@ -149,8 +176,9 @@ class CallCenterRecorder(PostgresApplicationRecorder):
         input_keys: Sequence[str],
         known_versions: dict[UUID, int],
         plan: Planner,
-    ) -> dict[tuple[UUID, int], int]:
-        """Lock, dedup, read what is newer than the caller knows, plan, append, notify.
+    ) -> list[int]:
+        """Lock, look the input keys up, read what is newer than the caller knows, plan,
+        append, notify.
 
         The EXCLUSIVE lock (as the library's own insert takes) serialises writers, so what
         the planner reads cannot change before the append: no version conflicts, and log
@@ -160,7 +188,7 @@ class CallCenterRecorder(PostgresApplicationRecorder):
             try:
                 with conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
                     self._lock_table(cur)  # type: ignore[arg-type]
-                    new_keys = self._claim_keys(cur, input_keys)
+                    new_keys = self._new_keys(cur, input_keys)
                     stored, heads = self._select_newer(cur, known_versions)
                     batch = plan(new_keys, stored)
                     positions, last = self._write(cur, batch, heads)
@@ -175,7 +203,7 @@ class CallCenterRecorder(PostgresApplicationRecorder):
         input_keys: Sequence[str],
         known_versions: dict[UUID, int],
         batch: BatchPlan,
-    ) -> dict[tuple[UUID, int], int] | None:
+    ) -> list[int] | None:
         """Append a batch planned before the transaction, on the assumption that every
         input key is new and every conversation is still at its known version.
 
@@ -195,13 +223,18 @@ class CallCenterRecorder(PostgresApplicationRecorder):
                 return None
             columns = link_events(events, {i: h for i, (_, h) in heads.items()})
             last = last_links(columns)
+            keys = text_params(input_keys)
+            on_events = set(batch.keys)
             params = (
-                array_param(list(dict.fromkeys(text_params(input_keys)))),
-                array_param(text_params(batch.released_keys)),
+                array_param(list(dict.fromkeys(keys))),
+                array_param([k for k in keys if k not in on_events]),
+                array_param(text_params(batch.quiet_keys)),
                 array_param(ids),
                 array_param([known_versions[i] for i in ids]),
                 array_param([heads[i][1] if i in heads else None for i in ids]),
+                len(heads),
                 *[array_param(column) for column in columns],
+                array_param(batch.keys),
                 array_param(list(last)),
                 array_param([v for v, _ in last.values()]),
                 array_param([h for _, h in last.values()]),
@@ -210,7 +243,8 @@ class CallCenterRecorder(PostgresApplicationRecorder):
                 cur.execute(self._sql_append, params, prepare=True, binary=True)
             except psycopg.Error as e:
                 self._forget_heads(ids)
-                if e.sqlstate == STALE_SQLSTATE:
+                # A key or a version taken since the plan (unique indexes) is stale too.
+                if e.sqlstate in (STALE_SQLSTATE, UNIQUE_VIOLATION):
                     return None
                 raise
             row = cur.fetchone()
@@ -219,16 +253,14 @@ class CallCenterRecorder(PostgresApplicationRecorder):
                 self._forget_heads(ids)
                 raise _Stale("the append function returned the wrong number of positions")
             self._known_heads.update(last)
-        return {
-            (e.originator_id, e.originator_version): n  # type: ignore[misc]
-            for e, n in zip(events, positions, strict=True)
-        }
+        return positions  # type: ignore[no-any-return]
 
     def _heads_at(
         self, cur: Cursor[Any], known_versions: dict[UUID, int]
     ) -> dict[UUID, tuple[int, bytes]] | None:
         """The chain head of each conversation at the version the writer knows (from
-        what this process last wrote, else read); None when one is not there."""
+        what this process last wrote, else its newest stored event); None when one is
+        not there."""
         known_heads = self._known_heads
         heads: dict[UUID, tuple[int, bytes]] = {}
         missing = []
@@ -243,7 +275,7 @@ class CallCenterRecorder(PostgresApplicationRecorder):
         if missing:
             cur.execute(self._sql_heads_of, (missing,), prepare=True, binary=True)
             for oid, version, chain in cur.fetchall():
-                known_heads[oid] = heads[oid] = (version, bytes(chain))
+                known_heads[oid] = heads[oid] = (version, bytes(chain or b""))
             if any(heads.get(oid, (None,))[0] != known_versions[oid] for oid in missing):
                 return None
         if len(known_heads) > 200_000:  # a bound, not a cache policy: refilled on demand
@@ -296,11 +328,14 @@ class CallCenterRecorder(PostgresApplicationRecorder):
         with self._writer_lock:
             self._release_writer()
 
-    def _claim_keys(self, cur: Cursor[Any], input_keys: Sequence[str]) -> frozenset[str]:
+    def _new_keys(self, cur: Cursor[Any], input_keys: Sequence[str]) -> frozenset[str]:
+        """The keys not recorded before (a key with a NUL never is: see `text_params`)."""
         if not input_keys:
             return frozenset()
-        cur.execute(self._sql_claim, (text_params(input_keys),), prepare=True, binary=True)
-        return frozenset(r[0] for r in cur.fetchall())
+        keys = text_params(input_keys)
+        cur.execute(self._sql_recorded_keys, (keys,), prepare=True, binary=True)
+        seen = {r[0] for r in cur.fetchall()}
+        return frozenset(k for k in input_keys if k not in seen and "\x00" not in k)
 
     def _select_newer(
         self, cur: Cursor[Any], known_versions: dict[UUID, int]
@@ -330,37 +365,42 @@ class CallCenterRecorder(PostgresApplicationRecorder):
 
     def _write(
         self, cur: Cursor[Any], batch: BatchPlan, heads: dict[UUID, bytes]
-    ) -> tuple[dict[tuple[UUID, int], int], dict[UUID, tuple[int, bytes]]]:
+    ) -> tuple[list[int], dict[UUID, tuple[int, bytes]]]:
         """Append; the log positions, and each conversation's new chain head."""
-        if batch.released_keys:
-            cur.execute(self._sql_release, (text_params(batch.released_keys),), binary=True)
+        if batch.quiet_keys:
+            cur.execute(self._sql_quiet, (text_params(batch.quiet_keys),), binary=True)
         if not batch.events:
-            return {}, {}
+            return [], {}
         columns = link_events(batch.events, heads)
-        cur.execute(self._sql_insert, columns, prepare=True, binary=True)
-        positions = {(oid, v): n for oid, v, n in cur.fetchall()}
+        cur.execute(self._sql_insert, (*columns, batch.keys), prepare=True, binary=True)
+        at = {(oid, v): n for oid, v, n in cur.fetchall()}
+        positions = [at[(e.originator_id, e.originator_version)] for e in batch.events]
         last = last_links(columns)
+        newest = max(positions)
         cur.execute(
             self._sql_heads,
-            (list(last), [v for v, _ in last.values()], [h for _, h in last.values()]),
+            (newest, list(last), [v for v, _ in last.values()], [h for _, h in last.values()]),
             prepare=True,
             binary=True,
         )
-        cur.execute(
-            SQL("SELECT pg_notify(%s, %s)"), (self.channel_name, str(max(positions.values())))
-        )
+        cur.execute(SQL("SELECT pg_notify(%s, %s)"), (self.channel_name, str(newest)))
         return positions, last
 
     # --- reading -------------------------------------------------------------------------
 
     def select_heads(self) -> dict[UUID, tuple[int, bytes]]:
-        with self.datastore.get_connection() as conn, conn.cursor() as cur:
-            cur.execute(
-                SQL("SELECT originator_id, version, chain_hash FROM {}").format(self._heads)
-            )
-            return {
-                r["originator_id"]: (r["version"], bytes(r["chain_hash"])) for r in cur.fetchall()
-            }
+        """Each conversation's newest head in the heads log (over any an earlier version
+        kept in its table of heads)."""
+        query = SQL(
+            "SELECT DISTINCT ON (id) id, v, h FROM ("
+            "SELECT originator_id, version, chain_hash, -1 FROM {} UNION ALL "
+            "SELECT u.id, u.v, u.h, l.position FROM {} AS l, "
+            "unnest(l.originator_ids, l.versions, l.chain_hashes) AS u(id, v, h)"
+            ") AS x(id, v, h, position) ORDER BY id, position DESC"
+        ).format(self._heads, self._heads_log)
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cur:
+            cur.execute(query, binary=True)
+            return {oid: (v, bytes(h)) for oid, v, h in cur.fetchall()}
 
     def select_log(self, conversation_id: UUID) -> list[LoggedEvent]:
         """One conversation's events in version order (fetched in one go)."""

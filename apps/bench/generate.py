@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import multiprocessing
 import time
-from concurrent.futures import Future
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,6 +12,7 @@ from adapters.postgres.database import DatabaseSettings
 from apps.bench.common import BenchContext
 from apps.bench.workload import CallMix, simulated_meta
 from domain.application import CallCenter
+from domain.command_queue import Receipt
 
 CHUNK = 2000  # commands per submission (one transaction each, or part of one)
 IN_FLIGHT = 4
@@ -32,9 +32,9 @@ def _fill(env: dict[str, str], index: int, events: int, concurrent_calls: int, c
         slot = 0
         done = 0
         submitted = 0
-        pending: list[Future[list[Any]]] = []
+        pending: list[Receipt[list[Any]]] = []
 
-        def settle(future: Future[list[Any]]) -> int:
+        def settle(future: Receipt[list[Any]]) -> int:
             return sum(len(o.positions) for o in future.result())
 
         while submitted < events:

@@ -21,6 +21,7 @@ from domain.conversation import Conversation
 RAW_DDL = (
     "CREATE TABLE raw_events (originator_id uuid NOT NULL, originator_version bigint NOT NULL,"
     " topic text, state bytea, notification_id bigserial, prev_hash bytea, chain_hash bytea,"
+    " input_key text,"
     " PRIMARY KEY (originator_id, originator_version))",
     "CREATE UNIQUE INDEX raw_events_position ON raw_events (notification_id)",
 )
@@ -40,6 +41,7 @@ def sample_rows(app: CallCenter, count: int) -> list[tuple[Any, ...]]:
         if conversation is None:
             conversation = conversations[cid] = Conversation.open(command.room_name, command.meta)
         command.apply(conversation)
+        key = command.dedup_key  # on the command's first event, as the store keeps it
         for event in conversation.collect_events():
             stored = app.mapper.to_stored_event(event)
             rows.append(
@@ -50,8 +52,10 @@ def sample_rows(app: CallCenter, count: int) -> list[tuple[Any, ...]]:
                     stored.state,
                     os.urandom(32),
                     os.urandom(32),
+                    key,
                 )
             )
+            key = None
     return rows[:count]
 
 
@@ -78,7 +82,7 @@ def baseline_single_insert(
     with psycopg.connect(db.conninfo, autocommit=True) as conn, conn.cursor() as cur:
         sql = (
             "INSERT INTO raw_events (originator_id, originator_version, topic, state,"
-            " prev_hash, chain_hash) VALUES (%s, %s, %s, %s, %s, %s)"
+            " prev_hash, chain_hash, input_key) VALUES (%s, %s, %s, %s, %s, %s, %s)"
         )
         cur.execute(sql, rows[0], prepare=True)
         start = time.perf_counter()
@@ -101,7 +105,7 @@ def baseline_copy(
     """Rows/s with binary COPY of `batch` rows per durable commit; per-batch latencies."""
     _raw_table(db)
     latencies: list[float] = []
-    columns = "originator_id, originator_version, topic, state, prev_hash, chain_hash"
+    columns = "originator_id, originator_version, topic, state, prev_hash, chain_hash, input_key"
     with psycopg.connect(db.conninfo) as conn, conn.cursor() as cur:
         start = time.perf_counter()
         n = 0
@@ -111,7 +115,7 @@ def baseline_copy(
             t = time.perf_counter()
             with conn.transaction():
                 with cur.copy(f"COPY raw_events ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
-                    copy.set_types(["uuid", "int8", "text", "bytea", "bytea", "bytea"])
+                    copy.set_types(["uuid", "int8", "text", "bytea", "bytea", "bytea", "text"])
                     for row in chunk:
                         copy.write_row(row)
             latencies.append((time.perf_counter() - t) * 1000)
