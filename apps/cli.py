@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
+from apps.gc_tuning import tune_gc
 from apps.runtime import Runtime, open_runtime
 
 
@@ -79,6 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from apps.cli_store import CliError
 
     args = build_parser().parse_args(argv)
+    tune_gc()
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

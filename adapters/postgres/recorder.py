@@ -37,14 +37,9 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg import Connection, Cursor
 from psycopg.rows import tuple_row
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL
 
-from adapters.postgres.append_function import (
-    STALE_SQLSTATE,
-    UNIQUE_VIOLATION,
-    append_call_sql,
-    append_function_sql,
-)
+from adapters.postgres.append_function import STALE_SQLSTATE, UNIQUE_VIOLATION
 from adapters.postgres.hashchain import last_links, link_events
 from adapters.postgres.rows import (
     array_param,
@@ -52,11 +47,9 @@ from adapters.postgres.rows import (
     text_params,
     translate_error,
 )
+from adapters.postgres.statements import StoreStatements
 from domain.ports import BatchPlan, LoggedEvent, Planner
 
-INPUTS_TABLE = "processed_inputs"
-HEADS_TABLE = "conversation_heads"  # heads updated in place, by earlier versions: read only
-HEADS_LOG_TABLE = "chain_heads"
 IDLE_CHECK_S = 1.0  # a writer connection idle longer than this is checked before use
 
 
@@ -70,87 +63,13 @@ class CallCenterRecorder(PostgresApplicationRecorder):
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
-        schema, table = Identifier(datastore.schema), Identifier(self.events_table_name)
-        self._table = SQL("{}.{}").format(schema, table)
-        self._inputs = SQL("{}.{}").format(schema, Identifier(INPUTS_TABLE))
-        self._heads = SQL("{}.{}").format(schema, Identifier(HEADS_TABLE))
-        self._heads_log = SQL("{}.{}").format(schema, Identifier(HEADS_LOG_TABLE))
-        self.sql_create_statements.extend(
-            [
-                SQL(
-                    "ALTER TABLE {} ADD COLUMN IF NOT EXISTS prev_hash bytea, "
-                    "ADD COLUMN IF NOT EXISTS chain_hash bytea, "
-                    "ADD COLUMN IF NOT EXISTS input_key text"
-                ).format(self._table),
-                SQL(
-                    "CREATE UNIQUE INDEX IF NOT EXISTS {} ON {} (input_key) "
-                    "WHERE input_key IS NOT NULL"
-                ).format(Identifier(f"{self.events_table_name}_input_key"), self._table),
-                SQL(
-                    "CREATE TABLE IF NOT EXISTS {} (input_key text PRIMARY KEY, "
-                    "recorded_at timestamptz NOT NULL DEFAULT now())"
-                ).format(self._inputs),
-                SQL(
-                    "CREATE TABLE IF NOT EXISTS {} (originator_id uuid PRIMARY KEY, "
-                    "version bigint NOT NULL, chain_hash bytea NOT NULL)"
-                ).format(self._heads),
-                # The last link of each chain a batch wrote, so deleting the newest events
-                # shows too. Hashes and ids do not compress: not worth trying.
-                SQL(
-                    "CREATE TABLE IF NOT EXISTS {} (position bigint PRIMARY KEY, "
-                    "originator_ids uuid[] NOT NULL, versions bigint[] NOT NULL, "
-                    "chain_hashes bytea[] NOT NULL)"
-                ).format(self._heads_log),
-                SQL(
-                    "ALTER TABLE {} ALTER COLUMN originator_ids SET STORAGE EXTERNAL, "
-                    "ALTER COLUMN versions SET STORAGE EXTERNAL, "
-                    "ALTER COLUMN chain_hashes SET STORAGE EXTERNAL"
-                ).format(self._heads_log),
-            ]
+        self.sql = StoreStatements.build(
+            schema=datastore.schema,
+            events_table=self.events_table_name,
+            channel=self.channel_name,
+            lock_timeout=int(datastore.lock_timeout),
         )
-        # One index probe per key, whatever the statistics said when it was planned.
-        self._sql_recorded_keys = SQL(
-            "SELECT k.key FROM unnest(%b::text[]) AS k(key) WHERE EXISTS ("
-            "SELECT 1 FROM {} WHERE input_key = k.key LIMIT 1) OR EXISTS ("
-            "SELECT 1 FROM {} WHERE input_key = k.key LIMIT 1)"
-        ).format(self._table, self._inputs)
-        self._sql_quiet = SQL("INSERT INTO {} (input_key) SELECT unnest(%b::text[])").format(
-            self._inputs
-        )
-        # One index range scan per conversation (a join would sort the whole table).
-        self._sql_newer = SQL(
-            "SELECT e.originator_id, e.originator_version, e.chain_hash, e.topic, e.state "
-            "FROM unnest(%b::uuid[], %b::bigint[]) AS k(id, v) CROSS JOIN LATERAL ("
-            "SELECT originator_id, originator_version, chain_hash, topic, state FROM {} "
-            "WHERE originator_id = k.id AND originator_version >= k.v "
-            "ORDER BY originator_version) e"
-        ).format(self._table)
-        self._sql_heads_of = SQL(
-            "SELECT k.id, e.originator_version, e.chain_hash FROM unnest(%b::uuid[]) AS k(id) "
-            "CROSS JOIN LATERAL (SELECT originator_version, chain_hash FROM {} "
-            "WHERE originator_id = k.id ORDER BY originator_version DESC LIMIT 1) e"
-        ).format(self._table)
-        self._sql_insert = SQL(
-            "INSERT INTO {} (originator_id, originator_version, topic, state, "
-            "prev_hash, chain_hash, input_key) SELECT * FROM unnest(%b::uuid[], %b::bigint[], "
-            "%b::text[], %b::bytea[], %b::bytea[], %b::bytea[], %b::text[]) "
-            "RETURNING originator_id, originator_version, notification_id"
-        ).format(self._table)
-        self._sql_heads = SQL(
-            "INSERT INTO {} (position, originator_ids, versions, chain_hashes) "
-            "VALUES (%b, %b::uuid[], %b::bigint[], %b::bytea[])"
-        ).format(self._heads_log)
-        self.sql_create_statements.extend(
-            append_function_sql(
-                schema=datastore.schema,
-                events=self._table,
-                inputs=self._inputs,
-                heads_log=self._heads_log,
-                channel=self.channel_name,
-                lock_timeout=int(datastore.lock_timeout),
-            )
-        )
-        self._sql_append = append_call_sql(datastore.schema)
+        self.sql_create_statements.extend(self.sql.create)
         # The chain head (version, hash) of each conversation as this process last wrote
         # or read it, so a checked append can link its events without asking. Used and
         # changed only by the writer (under `_writer_lock`).
@@ -240,7 +159,7 @@ class CallCenterRecorder(PostgresApplicationRecorder):
                 array_param([h for _, h in last.values()]),
             )
             try:
-                cur.execute(self._sql_append, params, prepare=True, binary=True)
+                cur.execute(self.sql.append, params, prepare=True, binary=True)
             except psycopg.Error as e:
                 self._forget_heads(ids)
                 # A key or a version taken since the plan (unique indexes) is stale too.
@@ -273,7 +192,7 @@ class CallCenterRecorder(PostgresApplicationRecorder):
             else:
                 missing.append(oid)
         if missing:
-            cur.execute(self._sql_heads_of, (missing,), prepare=True, binary=True)
+            cur.execute(self.sql.heads_of, (missing,), prepare=True, binary=True)
             for oid, version, chain in cur.fetchall():
                 known_heads[oid] = heads[oid] = (version, bytes(chain or b""))
             if any(heads.get(oid, (None,))[0] != known_versions[oid] for oid in missing):
@@ -333,7 +252,7 @@ class CallCenterRecorder(PostgresApplicationRecorder):
         if not input_keys:
             return frozenset()
         keys = text_params(input_keys)
-        cur.execute(self._sql_recorded_keys, (keys,), prepare=True, binary=True)
+        cur.execute(self.sql.recorded_keys, (keys,), prepare=True, binary=True)
         seen = {r[0] for r in cur.fetchall()}
         return frozenset(k for k in input_keys if k not in seen and "\x00" not in k)
 
@@ -348,7 +267,7 @@ class CallCenterRecorder(PostgresApplicationRecorder):
         if not ids:
             return stored, heads
         cur.execute(
-            self._sql_newer, (ids, [known_versions[i] for i in ids]), prepare=True, binary=True
+            self.sql.newer, (ids, [known_versions[i] for i in ids]), prepare=True, binary=True
         )
         seen: set[UUID] = set()
         for oid, version, chain, topic, state in cur.fetchall():
@@ -368,17 +287,17 @@ class CallCenterRecorder(PostgresApplicationRecorder):
     ) -> tuple[list[int], dict[UUID, tuple[int, bytes]]]:
         """Append; the log positions, and each conversation's new chain head."""
         if batch.quiet_keys:
-            cur.execute(self._sql_quiet, (text_params(batch.quiet_keys),), binary=True)
+            cur.execute(self.sql.quiet, (text_params(batch.quiet_keys),), binary=True)
         if not batch.events:
             return [], {}
         columns = link_events(batch.events, heads)
-        cur.execute(self._sql_insert, (*columns, batch.keys), prepare=True, binary=True)
+        cur.execute(self.sql.insert, (*columns, batch.keys), prepare=True, binary=True)
         at = {(oid, v): n for oid, v, n in cur.fetchall()}
         positions = [at[(e.originator_id, e.originator_version)] for e in batch.events]
         last = last_links(columns)
         newest = max(positions)
         cur.execute(
-            self._sql_heads,
+            self.sql.heads,
             (newest, list(last), [v for v, _ in last.values()], [h for _, h in last.values()]),
             prepare=True,
             binary=True,
@@ -391,33 +310,21 @@ class CallCenterRecorder(PostgresApplicationRecorder):
     def select_heads(self) -> dict[UUID, tuple[int, bytes]]:
         """Each conversation's newest head in the heads log (over any an earlier version
         kept in its table of heads)."""
-        query = SQL(
-            "SELECT DISTINCT ON (id) id, v, h FROM ("
-            "SELECT originator_id, version, chain_hash, -1 FROM {} UNION ALL "
-            "SELECT u.id, u.v, u.h, l.position FROM {} AS l, "
-            "unnest(l.originator_ids, l.versions, l.chain_hashes) AS u(id, v, h)"
-            ") AS x(id, v, h, position) ORDER BY id, position DESC"
-        ).format(self._heads, self._heads_log)
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cur:
-            cur.execute(query, binary=True)
+            cur.execute(self.sql.select_heads, binary=True)
             return {oid: (v, bytes(h)) for oid, v, h in cur.fetchall()}
 
     def select_log(self, conversation_id: UUID) -> list[LoggedEvent]:
         """One conversation's events in version order (fetched in one go)."""
-        query = self._log_query() + SQL(" WHERE originator_id = %s ORDER BY originator_version")
         with self.datastore.get_connection() as conn:
             with conn.cursor(row_factory=tuple_row) as cur:
-                cur.execute(query, (conversation_id,), prepare=True, binary=True)
+                cur.execute(self.sql.log_of, (conversation_id,), prepare=True, binary=True)
                 return [logged_row(conversation_id, *row) for row in cur.fetchall()]
 
     def select_log_rows(self, conversation_id: UUID) -> list[tuple[int, int, str, bytes]]:
-        query = SQL(
-            "SELECT notification_id, originator_version, topic, state FROM {} "
-            "WHERE originator_id = %s ORDER BY originator_version"
-        ).format(self._table)
         with self.datastore.get_connection() as conn:
             with conn.cursor(row_factory=tuple_row) as cur:
-                cur.execute(query, (conversation_id,), prepare=True, binary=True)
+                cur.execute(self.sql.log_rows_of, (conversation_id,), prepare=True, binary=True)
                 return cur.fetchall()
 
     def iter_log(self, conversation_id: UUID | None = None) -> Iterator[LoggedEvent]:
@@ -425,19 +332,9 @@ class CallCenterRecorder(PostgresApplicationRecorder):
         if conversation_id is not None:
             yield from self.select_log(conversation_id)
             return
-        query = SQL(
-            "SELECT originator_id, originator_version, topic, state, notification_id, "
-            "prev_hash, chain_hash FROM {} ORDER BY originator_id, originator_version"
-        ).format(self._table)
         with self.datastore.get_connection() as conn, conn.transaction():
             with conn.cursor(name="iter_log", row_factory=tuple_row) as cur:
                 cur.itersize = 2000
-                cur.execute(query, binary=True)
+                cur.execute(self.sql.whole_log, binary=True)
                 for row in cur:
                     yield logged_row(*row)
-
-    def _log_query(self) -> Any:
-        return SQL(
-            "SELECT originator_version, topic, state, notification_id, prev_hash, chain_hash "
-            "FROM {}"
-        ).format(self._table)

@@ -22,6 +22,7 @@ from adapters.voice.providers import describe, select_providers
 from apps.agent.call import Call
 from apps.agent.config import AgentConfig
 from apps.agent.retry import with_backoff
+from apps.gc_tuning import tune_gc
 from domain import commands as c
 from domain.application import CallCenter
 
@@ -34,6 +35,7 @@ _calls: dict[str, Call] = {}  # the job process's running call, by job id
 
 
 def prewarm(proc: JobProcess) -> None:
+    tune_gc()
     proc.userdata["vad"] = silero.VAD.load()
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from adapters.postgres.database import DatabaseSettings
 from apps.bench.common import BenchContext
 from apps.bench.workload import CallMix, simulated_meta
+from apps.gc_tuning import tune_gc
 from domain.application import CallCenter
 from domain.command_queue import Receipt
 
@@ -21,6 +22,7 @@ BASE = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 
 def _fill(env: dict[str, str], index: int, events: int, concurrent_calls: int, counter: Any) -> int:
     """Record commands of interleaved simulated calls until `events` events are stored."""
+    tune_gc()  # as the agent's job processes do
     app = CallCenter(env=env)
     try:
         mix = CallMix(

@@ -3,11 +3,12 @@ a command's submission to its durable commit.
 
 The load is open-loop: a generator thread submits commands of N interleaved calls at a
 fixed rate, whatever the writer's progress (no coordinated omission), through the
-application's group commit (`CallCenter.submit`). A rate is *sustained* when at least 97%
-of what was offered in the window committed within it, the 99th percentile stayed under a
-second and the backlog under half a second of load. Rates are stepped up until one is not
-sustained (each series in a fresh database); the best one is then run for longer, in a
-fresh database, and reported.
+application's group commit (`CallCenter.submit`); latency counts from when each command
+was due. A rate is *sustained* when at least 97% of what was offered in the window
+committed within it, the 99th percentile stayed under a second and the backlog under half
+a second of load. Rates are stepped up until one is not sustained twice running (each
+series in a fresh database); the best one is then held for 15 s in a fresh database, and
+reported (stepping down when that run is not sustained).
 
 Baselines, on the same server with rows of the same size (stored events of the same
 workload): raw psycopg single-row INSERT per commit, raw binary COPY in batches of
@@ -23,6 +24,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from adapters.postgres.database import DatabaseSettings
 from apps.bench.common import BenchContext, BenchResult, Figure, percentiles
 from apps.bench.ingest_baselines import (
     baseline_copy,
@@ -45,25 +47,70 @@ def _sweep(
     warmup: float,
     sweep: list[dict[str, Any]],
 ) -> RunStats | None:
-    """Step the offered rate up until it is not sustained; the best sustained run."""
+    """Step the offered rate up until it is not sustained twice running (this disk
+    stalls for up to a second now and then: one stall in a short window is not the
+    system's limit); the best sustained run."""
     best: RunStats | None = None
     with ctx.database(f"ingest_p{processes}") as db:
         for rate in rates:
-            ctx.step(BENCH, f"{processes} writer process(es): offering {rate:,.0f} commands/s")
-            stats = drive_processes(db, processes, calls, rate, seconds, warmup, f"i{len(sweep)}")
-            summary = {"processes": processes, **stats.summary()}
-            sweep.append(summary)
-            ctx.step(
-                BENCH,
-                f"  {stats.events_per_s:,.0f} events/s, p50 {summary['p50_ms']:.1f} ms, "
-                f"p99 {summary['p99_ms']:.1f} ms, writer CPU {stats.cpu_us_per_event:.0f} µs/event"
-                f"{'' if stats.sustained else ' (not sustained)'}",
-            )
-            if stats.sustained and (best is None or stats.events_per_s > best.events_per_s):
-                best = stats
-            if not stats.sustained or summary["p99_ms"] > 1000:
+            stats = None
+            for attempt in (1, 2):
+                again = " (again)" if attempt > 1 else ""
+                ctx.step(
+                    BENCH, f"{processes} writer process(es): offering {rate:,.0f} commands/s{again}"
+                )
+                stats = _run(ctx, db, processes, calls, rate, seconds, warmup, sweep)
+                if stats.sustained:
+                    break
+            assert stats is not None
+            if not stats.sustained:
                 break
+            if best is None or stats.events_per_s > best.events_per_s:
+                best = stats
     return best
+
+
+def _run(
+    ctx: BenchContext,
+    db: DatabaseSettings,
+    processes: int,
+    calls: int,
+    rate: float,
+    seconds: float,
+    warmup: float,
+    sweep: list[dict[str, Any]],
+) -> RunStats:
+    stats = drive_processes(db, processes, calls, rate, seconds, warmup, f"i{len(sweep)}")
+    summary = {"processes": processes, "window_s": seconds, **stats.summary()}
+    sweep.append(summary)
+    ctx.step(
+        BENCH,
+        f"  {stats.events_per_s:,.0f} events/s, p50 {summary['p50_ms']:.1f} ms, "
+        f"p99 {summary['p99_ms']:.1f} ms, writer CPU {stats.cpu_us_per_event:.0f} µs/event"
+        f"{'' if stats.sustained else ' (not sustained)'}",
+    )
+    return stats
+
+
+def _final(
+    ctx: BenchContext,
+    calls: int,
+    processes: int,
+    rate: float,
+    sweep: list[dict[str, Any]],
+) -> RunStats:
+    """The best swept rate held for 15 s, stepping down 2,000/s (at most twice) until a
+    run is sustained; the last run either way."""
+    headline: RunStats | None = None
+    for step in range(3):
+        offered = rate - 2000.0 * step
+        ctx.step(BENCH, f"sustaining {offered:,.0f} commands/s from {processes} process(es), 15s")
+        with ctx.database("ingest_final") as db:
+            headline = _run(ctx, db, processes, calls, offered, 15.0, 2.0, sweep)
+        if headline.sustained:
+            break
+    assert headline is not None
+    return headline
 
 
 def run(ctx: BenchContext) -> BenchResult:
@@ -98,21 +145,13 @@ def run(ctx: BenchContext) -> BenchResult:
         processes = 1
     else:
         rates = [4000.0 * k for k in range(1, 16)]
-        one = _sweep(ctx, 1, calls, rates, 4.0, 1.0, sweep)
-        start = one.offered if one else 4000.0
-        two = _sweep(ctx, 2, calls, [start + 2000.0 * k for k in range(0, 15)], 4.0, 1.0, sweep)
+        one = _sweep(ctx, 1, calls, rates, 5.0, 1.0, sweep)
+        start = max(4000.0, (one.offered if one else 4000.0) - 4000.0)
+        two = _sweep(ctx, 2, calls, [start + 2000.0 * k for k in range(0, 20)], 5.0, 1.0, sweep)
         candidates = [(r, p) for r, p in ((one, 1), (two, 2)) if r is not None]
         if candidates:
             best, processes = max(candidates, key=lambda rp: rp[0].events_per_s)
-            ctx.step(
-                BENCH,
-                f"sustaining {best.offered:,.0f} commands/s from {processes} process(es) for 15s",
-            )
-            with ctx.database("ingest_final") as db:
-                headline = drive_processes(db, processes, calls, best.offered, 15.0, 2.0, "final")
-            ctx.step(
-                BENCH, f"  {headline.events_per_s:,.0f} events/s, sustained: {headline.sustained}"
-            )
+            headline = _final(ctx, calls, processes, best.offered, sweep)
         else:
             headline, processes = _last(sweep, calls), 1
     p = percentiles(headline.latencies_ms, (50, 99))

@@ -11,6 +11,7 @@ import threading
 import time
 from typing import Any
 
+from apps.gc_tuning import tune_gc
 from domain.application import CallCenter
 
 CLIENTS = 100
@@ -25,6 +26,7 @@ def _project(env: dict[str, str], conninfo: str, ready: Any, stop: Any) -> None:
     from projections.registry import READ_MODELS
     from projections.worker import EventSource, ProjectionWorker
 
+    tune_gc()  # as `callcenter projections run` does
     app = CallCenter(env=env)
     source = EventSource(app.recorder.events_table_name, app.mapper)  # type: ignore[attr-defined]
     worker = ProjectionWorker(conninfo, source, list(READ_MODELS.values()))
@@ -45,9 +47,6 @@ def _serve(
     stop: Any,
     with_projections: bool = True,
 ) -> None:
-    import os
-    import sys
-
     import uvicorn
 
     from adapters.livekit.tokens import LiveKitSettings
@@ -57,31 +56,7 @@ def _serve(
     from projections.registry import READ_MODELS
     from projections.worker import EventSource, ProjectionWorker
 
-    if os.environ.get("BENCH_SWITCH"):
-        sys.setswitchinterval(float(os.environ["BENCH_SWITCH"]))
-    trace: list[tuple[str, int, float, float]] = []
-    if os.environ.get("BENCH_TRACE"):
-        import projections.worker as W
-        from apps.web import fanout as F
-
-        orig_apply = W.apply_events
-
-        def traced_apply(cur, model, generation, batch, hook=None, **kw):  # type: ignore[no-untyped-def]
-            t0 = time.perf_counter()
-            r = orig_apply(cur, model, generation, batch, hook, **kw)
-            trace.append(
-                ("apply:" + model.name, batch[-1][0] if batch else 0, t0, time.perf_counter())
-            )
-            return r
-
-        W.apply_events = traced_apply
-        orig_pub = F.Broadcaster._publish
-
-        def traced_pub(self, message):  # type: ignore[no-untyped-def]
-            trace.append(("publish", message.id, time.perf_counter(), 0.0))
-            return orig_pub(self, message)
-
-        F.Broadcaster._publish = traced_pub  # type: ignore[method-assign]
+    tune_gc()  # as `callcenter serve` does
     app = CallCenter(env=env)
     source = EventSource(app.recorder.events_table_name, app.mapper)  # type: ignore[attr-defined]
     worker = (
@@ -114,11 +89,6 @@ def _serve(
         server.run()
     finally:
         app.close()
-        if trace:
-            import json
-
-            with open(os.environ["BENCH_TRACE"], "w") as f:
-                json.dump(trace, f)
 
 
 # --- the SSE clients, in their own process ---------------------------------------------------
