@@ -11,50 +11,53 @@ NOTES = {
 **How.** Open-loop load: commands of N interleaved simulated calls (interim and final
 transcripts, user/agent states, turn latencies, lookups and tool calls, LiveKit webhooks;
 every command with an external id, as the agent and webhooks send them) are submitted at a
-fixed rate through `CallCenter.submit` (group commit); latency is submission → the
-future resolving after the durable commit (`synchronous_commit=on`). Rates step up until
-one is not sustained (≥97% committed in the window, p99 under a second, backlog under
-half a second of load).
+fixed rate through `CallCenter.submit` (group commit); latency is from when the command
+was due to its receipt resolving after the durable commit (`synchronous_commit=on`).
+Rates step up until one is not sustained twice running (≥97% committed in the window,
+p99 under a second, backlog under half a second of load); the best is held for 15 s.
 The commands are built before the clock starts and the garbage collector is kept off the
-prebuilt load.
-With 2 writer processes each has half the calls (as two agent workers would).
+prebuilt load. With 2 writer processes each has half the calls (as two agent workers
+would). "writer CPU" is the writer processes' CPU time in the window per event, load
+generator included.
 
 **What changed for it.** The application plans a batch before taking the table lock
 (`CallCenter.prepare`) assuming nobody else wrote, and links each event into its
-conversation's hash chain in Python (`hashlib`, from the chain head this process last
-wrote); one server-side function (`callcenter_append_checked`,
-`adapters/postgres/append_function.py`) then locks, checks that the input keys are new and
-every chain head is still at the version and hash the plan started from, appends, moves
-the heads and notifies, in one round trip on a dedicated connection. If the check fails
-nothing is written and the batch is planned again under the lock. The command queue
-pipelines: batch N+1 is planned while batch N commits in a second thread. Arrays go as
-binary parameters, the mapper encodes with the C JSON encoder directly. The embedded
-server is tuned for writes (`EMBEDDED_SETTINGS` in `adapters/postgres/database.py`:
-wal_buffers 64 MB, shared_buffers 512 MB, max_wal_size 4 GB, checkpoint_timeout 15 min).
-Linking the chain in Python instead of in PostgreSQL (a PL/pgSQL aggregate and two window
-functions per batch) cut the server's CPU from ~63 to ~50 µs per event (measured from
-/proc at 6,000 events/s, one writer process).
+conversation's hash chain in Python; one server-side function
+(`adapters/postgres/append_function.py`) then locks, checks the plan still holds, appends
+and notifies, in one round trip, while the next batch is planned. What took it from
+11,978 to 21,864 events/s:
+(1) an input's dedup key is a column of the first event it made (unique where set) instead
+of a row of its own, and the chain heads are one appended row per batch instead of an
+update per conversation: PostgreSQL went from 8.3 to ~4.2 WAL records and from ~1,200 to
+~1,000 bytes per event, and its CPU from ~27 to ~15 µs per event in large batches;
+(2) the function's checks are index probes per value (`LATERAL ... LIMIT 1`): the
+cached plan of a join, made while the table was small, had been scanning the whole
+events table on every batch (4-6 ms per batch at 30,000 events, growing with the table);
+(3) callers get a `Receipt` resolved with its batch under one condition, not a
+`concurrent.futures.Future` (a Condition and an RLock each): −12 µs per command;
+(4) plain events are encoded with orjson, the library's event construction is done in
+fewer steps (`ConversationState.trigger_event`, checked against the library's by a
+test), chain linking hashes once per event and positions are looked up by index, not
+by (UUID, version) (`UUID.__hash__` is Python code);
+(5) writing processes collect garbage less often (`apps/gc_tuning.py`: first threshold
+20,000 instead of 700): writer CPU per event from ~72 to ~58 µs at 20,000 events/s.
 
-**Where the time goes** (measured at 6,000 events/s with one writer process: CPU time
-from /proc, WAL from `pg_stat_wal`, py-spy `--gil` profiles): the writer process spends
-~110 µs of CPU per event, of which ~55-65 µs is the application itself (measured alone,
-one thread: planning ~60% of it, the eventsourcing `@event` machinery alone ~28%, event
-to JSON ~17%; committing ~27%, psycopg building the array parameters ~10%, hashing ~4%)
-and the rest the queue's futures and threads and the load generator; PostgreSQL spends
-~50 µs per event and writes 8.3 WAL records (1,223 bytes) per event: the event row and its
-two indexes, the input key's row and index, the chain head's update. At 20,000 events/s
-that would be 20,000 × (≈55 + ≈50) µs ≈ 2.1 cores of the 2 this machine has, before the
-load generator and the futures: the target needs both sides halved, not tuned. The tail
-(p99) comes from running near saturation: while one commit is slow the queue grows, the
-next batches reach the 2,000-command cap and take ~100 ms each, and it takes a second to
-drain. **To close the gap:** (1) less Python per event: build and apply events without
-the library's `@event` decorator on the write path (its per-call argument filtering,
-coercion and frozen-dataclass construction are ~16 µs per event) and encode each event's
-JSON once; (2) resolve a batch's callers with one notification instead of one
-`concurrent.futures.Future` (a Condition and an RLock) per command; (3) less server work
-per event: the input key as a column of the event row with a unique index (two WAL
-records fewer) and the chain heads written once per batch into an append-only table
-instead of updated per conversation.""",
+
+**Where the time goes** (writer CPU per event ~55-60 µs at 20,000 events/s, PostgreSQL
+~20 µs; cProfile of planning alone): the eventsourcing `@event` machinery is still ~40%
+of planning (its bound-method object, argument coercion and filtering twice, the event's
+`mutate`/`apply`), JSON and timestamps ~15%, the batch's bookkeeping (dicts keyed by
+conversation id) ~10%; committing (chain hashes, array parameters) ~20% of the whole.
+At 20,000 events/s the two cores are ~90% busy, so the queue absorbs every hiccup and
+p50 is ~100 ms; at 16,000 events/s p99 was under 50 ms in a 5 s window. **The disk sets
+a floor:** this machine's fsyncs stall for 20 ms to a second several times a minute; the
+bare single-row INSERT loop of the same run spends 10-15% of its time in such commits
+(its p99 weighted by time is in the table), and every event that arrives during a stall
+waits it out. **To close the p99 gap:** a quarter less CPU per event on the write side so
+that 20,000 events/s is not near saturation (bypass the `@event` decorator's per-call
+work on the write path while keeping the decorated methods for replay; key the batch's
+dicts by the conversation id's integer), and a disk whose fsync does not stall (a
+commit's WAL flush is the floor of any durable path).""",
     "live": """\
 **How.** The real web app under uvicorn (`serve --no-projections`, its own process)
 with its SSE broadcaster; the read models are projected by `projections run` in another
@@ -79,11 +82,13 @@ data; a server crash rolls back rows and position together).
 projection process spends ~45% of its time reading and decoding events and ~50% applying
 them (handlers, COPY); the web process ~30% rendering messages (decode, JSON), ~15% reading
 the followed calls' rows and ~25% in the send path (sse-starlette, the middleware, the
-socket). The writer process and PostgreSQL take most of a core between them, so the two
-cores are nearly full: p50 is ~90 ms, p95 ~275 ms, and p99 varies from run to run
-(300-650 ms) with stalls on the write side. **To close the gap:** fewer cores' worth of
-work per event on the write side (see Ingest), and in the broadcaster take the conversation
-rows a message needs from the projection's own batch instead of querying them again.""",
+socket). What brought 10,000 events/s under its target was the write side
+needing a third less CPU (see Ingest: receipts instead of futures, leaner event
+construction, fewer collections by the garbage collector, less work in PostgreSQL per
+event), which left the projection and web processes the CPU they were short of: p99 went
+from 270-640 ms over eight runs to 125-162 ms over three (1,000 events/s: 42-74 ms).
+**Left:** in the broadcaster, taking the conversation rows a message needs from the
+projection's own batch instead of querying them again would cut the web process's reads.""",
     "rebuild": """\
 **How.** 1,000,000 events of simulated calls (simulated time, 500 concurrent calls) are
 generated through the group commit; every read model is then rebuilt into new

@@ -188,7 +188,8 @@ def read_json(path: Path) -> tuple[list[BenchResult], dict[str, Any]]:
     results = []
     for r in data.get("results", []):
         figures = [Figure(**{k: v for k, v in f.items() if k != "ratio"}) for f in r["figures"]]
-        results.append(BenchResult(r["name"], figures, r["details"], [], r["elapsed_s"]))
+        notes = list(r.get("notes", []))
+        results.append(BenchResult(r["name"], figures, r["details"], notes, r["elapsed_s"]))
     return results, data
 
 
@@ -210,6 +211,7 @@ def write_json(path: Path, results: Sequence[BenchResult], machine: dict[str, st
                 "elapsed_s": r.elapsed_s,
                 "figures": [f.as_dict() for f in r.figures],
                 "details": _light(r.details),
+                "notes": r.notes,
             }
             for r in results
         ],
