@@ -33,6 +33,7 @@ from domain.planning import (
     Restart,
     Stale,
     assumed_new,
+    recorded_outcomes,
 )
 from domain.ports import BatchPlan, BatchRecorder, LoggedEvent
 
@@ -194,9 +195,8 @@ class CallCenter(Application[UUID]):
             positions = self._checked.append_checked(prepared.keys, prepared.known, prepared.batch)
             if positions is None:
                 return None
-            ids = prepared.ids
-            for i, made in prepared.made.items():
-                outcomes[i] = Outcome("recorded", ids[i], tuple([positions[k] for k in made]))
+            for i, outcome in recorded_outcomes(prepared.ids, prepared.made, positions).items():
+                outcomes[i] = outcome
         return cast(list[Outcome], outcomes)
 
     def settle(self, prepared: Prepared, committed: bool) -> None:
@@ -224,8 +224,7 @@ class CallCenter(Application[UUID]):
         todo: list[int],
         outcomes: list[Outcome | None],
     ) -> Prepared:
-        known = {ids[i]: self._cached_version(ids[i]) for i in todo}
-        keys = [k for i in todo if (k := commands[i].dedup_key) is not None]
+        known, keys = self._assumptions(commands, ids, todo)
         results: dict[int, Outcome] = {}
         made: dict[int, list[int]] = {}
         working: dict[UUID, Conversation] = {}
@@ -327,8 +326,7 @@ class CallCenter(Application[UUID]):
         *,
         optimistic: bool = False,
     ) -> None:
-        known = {ids[i]: self._cached_version(ids[i]) for i in todo}
-        keys = [k for i in todo if (k := commands[i].dedup_key) is not None]
+        known, keys = self._assumptions(commands, ids, todo)
         results: dict[int, Outcome] = {}
         made: dict[int, list[int]] = {}
         working: dict[UUID, Conversation] = {}
@@ -354,10 +352,18 @@ class CallCenter(Application[UUID]):
                     self._cache.pop(cid, None)
             raise
         self._cache_working(working)
-        for i, mine in made.items():
-            results[i] = Outcome("recorded", ids[i], tuple([positions[k] for k in mine]))
+        results.update(recorded_outcomes(ids, made, positions))
         for i, outcome in results.items():
             outcomes[i] = outcome
+
+    def _assumptions(
+        self, commands: Sequence[Command], ids: dict[int, UUID], todo: list[int]
+    ) -> tuple[dict[UUID, int], list[str]]:
+        """What a plan starts from: each conversation's cached version, and the input
+        keys it takes to be new."""
+        known = {ids[i]: self._cached_version(ids[i]) for i in todo}
+        keys = [k for i in todo if (k := commands[i].dedup_key) is not None]
+        return known, keys
 
     def _cached_version(self, conversation_id: UUID) -> int:
         cached = self._cache.get(conversation_id)

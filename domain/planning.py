@@ -56,3 +56,13 @@ class Prepared:
     batch: BatchPlan
     made: dict[int, list[int]]  # command index -> where its events are in the batch
     working: list[UUID]
+
+
+def recorded_outcomes(
+    ids: dict[int, UUID], made: dict[int, list[int]], positions: list[int]
+) -> dict[int, Outcome]:
+    """The outcome of each recorded command: the log positions of the events it made."""
+    return {
+        i: Outcome("recorded", ids[i], tuple([positions[k] for k in mine]))
+        for i, mine in made.items()
+    }

@@ -9,7 +9,7 @@ from eventsourcing.persistence import StoredEvent
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.postgres.hashchain import GENESIS, chain_hash, last_links, link_events
+from adapters.postgres.hashchain import GENESIS, chain_hash, link_events
 
 IDS = [uuid4() for _ in range(3)]
 
@@ -32,7 +32,8 @@ def test_linked_batches_match_the_chain_definition(
         versions[oid] += 1
         events.append(StoredEvent(oid, versions[oid], f"topic.{k}", state))
 
-    columns = link_events(events, heads)
+    linked = link_events(events, heads)
+    columns = linked.columns
 
     expected: dict[UUID, bytes] = {}
     for e, prev, h in zip(events, columns[4], columns[5], strict=True):
@@ -42,4 +43,4 @@ def test_linked_batches_match_the_chain_definition(
         assert prev == before
         assert h == chain_hash(before, oid, e.originator_version, e.topic, e.state)
         expected[oid] = h
-    assert last_links(columns) == {oid: (versions[oid], h) for oid, h in expected.items()}
+    assert linked.heads == {oid: (versions[oid], h) for oid, h in expected.items()}

@@ -15,54 +15,58 @@ from domain.ports import LoggedEvent
 GENESIS = bytes(32)
 
 
-def content_hash(originator_id: UUID, version: int, topic: str, state: bytes) -> bytes:
-    h = hashlib.sha256()
-    h.update(originator_id.bytes)
-    h.update(version.to_bytes(8, "big"))
-    h.update(topic.encode())
-    h.update(b"\x00")
-    h.update(state)
-    return h.digest()
+def _link(prev_hash: bytes, id_bytes: bytes, version: int, topic: str, state: bytes) -> bytes:
+    """The one definition of a link: sha256(prev ‖ sha256(id ‖ version ‖ topic ‖ NUL ‖
+    state)), with the id already as bytes (a batch converts each conversation's once)."""
+    content = hashlib.sha256(
+        b"".join((id_bytes, version.to_bytes(8, "big"), topic.encode(), b"\x00", state))
+    ).digest()
+    return hashlib.sha256(prev_hash + content).digest()
 
 
 def chain_hash(
     prev_hash: bytes, originator_id: UUID, version: int, topic: str, state: bytes
 ) -> bytes:
     """The hash of an event's content linked to its predecessor's chain hash."""
-    return hashlib.sha256(prev_hash + content_hash(originator_id, version, topic, state)).digest()
+    return _link(prev_hash, originator_id.bytes, version, topic, state)
 
 
 # --- linking a batch ------------------------------------------------------------------
 
 
-def link_events(events: list[StoredEvent], heads: dict[UUID, bytes]) -> tuple[list[Any], ...]:
-    """Column arrays for the insert, each event chained to its predecessor (as
-    `chain_hash`, with fewer steps: a batch holds each conversation's events together)."""
+@dataclass(frozen=True)
+class LinkedBatch:
+    """A batch's insert columns, each event chained to its predecessor, and each
+    conversation's new chain head (its last version and hash)."""
+
+    columns: tuple[list[Any], ...]
+    heads: dict[UUID, tuple[int, bytes]]
+
+
+def link_events(events: list[StoredEvent], heads: dict[UUID, bytes]) -> LinkedBatch:
+    """Chain a batch's events from the given heads (a batch holds each conversation's
+    events together, so each id is converted once per run of them)."""
     ids, versions, topics, states, prevs, hashes = [], [], [], [], [], []
-    last: dict[UUID, bytes] = {}
+    last: dict[UUID, tuple[int, bytes]] = {}
     current: Any = None
     raw = b""
     prev = GENESIS
-    sha256 = hashlib.sha256
+    version = 0
     for e in events:
         oid = e.originator_id
-        version = e.originator_version
-        if oid is not current:
+        if oid is not current:  # a run of another conversation's events begins
             assert isinstance(oid, UUID)
             if current is not None:
-                last[current] = prev
+                last[current] = (version, prev)
             current, raw = oid, oid.bytes
             if oid in last:
-                prev = last[oid]
-            elif version == 1:
+                prev = last[oid][1]
+            elif e.originator_version == 1:
                 prev = GENESIS
             else:
                 prev = heads.get(oid) or GENESIS
-        topic, state = e.topic, e.state
-        content = sha256(
-            b"".join((raw, version.to_bytes(8, "big"), topic.encode(), b"\x00", state))
-        ).digest()
-        h = sha256(prev + content).digest()
+        version, topic, state = e.originator_version, e.topic, e.state
+        h = _link(prev, raw, version, topic, state)
         ids.append(oid)
         versions.append(version)
         topics.append(topic)
@@ -70,23 +74,9 @@ def link_events(events: list[StoredEvent], heads: dict[UUID, bytes]) -> tuple[li
         prevs.append(prev)
         hashes.append(h)
         prev = h
-    return ids, versions, topics, states, prevs, hashes
-
-
-def last_links(columns: tuple[list[Any], ...]) -> dict[UUID, tuple[int, bytes]]:
-    """Each conversation's new chain head: its last version and chain hash."""
-    last: dict[UUID, tuple[int, bytes]] = {}
-    current: Any = None
-    head = (0, GENESIS)
-    for oid, v, h in zip(columns[0], columns[1], columns[5], strict=True):
-        if oid is not current:
-            if current is not None:
-                last[current] = head
-            current = oid
-        head = (v, h)
     if current is not None:
-        last[current] = head
-    return last
+        last[current] = (version, prev)
+    return LinkedBatch((ids, versions, topics, states, prevs, hashes), last)
 
 
 # --- verification ----------------------------------------------------------------------

@@ -40,7 +40,7 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL
 
 from adapters.postgres.append_function import STALE_SQLSTATE, UNIQUE_VIOLATION
-from adapters.postgres.hashchain import last_links, link_events
+from adapters.postgres.hashchain import link_events
 from adapters.postgres.rows import (
     array_param,
     logged_row,
@@ -140,8 +140,8 @@ class CallCenterRecorder(PostgresApplicationRecorder):
             heads = self._heads_at(cur, known_versions)
             if heads is None:
                 return None
-            columns = link_events(events, {i: h for i, (_, h) in heads.items()})
-            last = last_links(columns)
+            linked = link_events(events, {i: h for i, (_, h) in heads.items()})
+            columns, last = linked.columns, linked.heads
             keys = text_params(input_keys)
             on_events = set(batch.keys)
             params = (
@@ -290,11 +290,11 @@ class CallCenterRecorder(PostgresApplicationRecorder):
             cur.execute(self.sql.quiet, (text_params(batch.quiet_keys),), binary=True)
         if not batch.events:
             return [], {}
-        columns = link_events(batch.events, heads)
+        linked = link_events(batch.events, heads)
+        columns, last = linked.columns, linked.heads
         cur.execute(self.sql.insert, (*columns, batch.keys), prepare=True, binary=True)
         at = {(oid, v): n for oid, v, n in cur.fetchall()}
         positions = [at[(e.originator_id, e.originator_version)] for e in batch.events]
-        last = last_links(columns)
         newest = max(positions)
         cur.execute(
             self.sql.heads,

@@ -9,9 +9,6 @@ from __future__ import annotations
 import multiprocessing
 import threading
 from collections import Counter
-from collections.abc import Iterator
-
-import pytest
 
 from adapters.postgres.database import DatabaseSettings
 from adapters.postgres.hashchain import verify_chains
@@ -39,15 +36,6 @@ def _other_process(env: dict[str, str]) -> None:
             app.record_many(batch + batch[:2])  # two redelivered in the same batch
     finally:
         app.close()
-
-
-@pytest.fixture
-def app(db: DatabaseSettings) -> Iterator[CallCenter]:
-    application = CallCenter(env=db.eventsourcing_env())
-    try:
-        yield application
-    finally:
-        application.close()
 
 
 def test_pipelined_queue_direct_callers_and_another_process(
