@@ -36,6 +36,8 @@ class EventMeta:
             raise InvalidCommand("occurred_at must be timezone-aware")
         if self.external_id is not None and not (0 < len(self.external_id) <= 200):
             raise InvalidCommand("external_id must be 1..200 characters")
+        if "\x00" in self.correlation_id or "\x00" in (self.external_id or ""):
+            raise InvalidCommand("correlation_id and external_id must not contain NUL characters")
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -20,6 +20,8 @@ def text(value: str, what: str, *, limit: int = MAX_NAME, allow_empty: bool = Fa
         raise InvalidCommand(f"{what} must not be empty")
     if len(value) > limit:
         raise InvalidCommand(f"{what} is longer than {limit} characters")
+    if "\x00" in value:  # PostgreSQL text and jsonb cannot hold it: the read side would fail
+        raise InvalidCommand(f"{what} must not contain NUL characters")
     return value
 
 

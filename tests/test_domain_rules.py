@@ -94,6 +94,16 @@ def _event_count(app: CallCenter, room: str = ROOM) -> int:
         (c.EndSilence(room_name=ROOM, meta=meta(), silent_for_s=3), InvalidTransition),
         (c.EndListenIn(room_name=ROOM, meta=meta(), listen_id="nope"), InvalidTransition),
         (c.StartCall(room_name="bad room name!", meta=meta()), InvalidCommand),
+        # Text PostgreSQL cannot hold (found by the webhook fuzzer: a NUL in an identity
+        # became a key of the conversations row's jsonb and stopped the projection).
+        (
+            c.JoinParticipant(room_name=ROOM, meta=meta(), identity="dana\x00", kind="customer"),
+            InvalidCommand,
+        ),
+        (
+            c.RecordFinalTranscript(room_name=ROOM, meta=meta(), speaker="customer", text="a\x00"),
+            InvalidCommand,
+        ),
     ],
 )
 def test_invalid_commands_raise_and_record_nothing(
@@ -208,3 +218,12 @@ def test_room_finished_ends_the_call_once_whoever_ends_it_first(app: CallCenter)
     app.record(c.FinishRoom(room_name="call-fin-2", meta=meta("webhook", at=10)))
     names = [type(e).__name__ for _, e in app.log_of(conversation_id_for_room("call-fin-2"))]
     assert names == ["Opened", "CallEnded", "RoomFinished"]
+
+
+def test_metadata_ids_with_a_nul_are_refused() -> None:
+    from domain.meta import EventMeta
+
+    with pytest.raises(InvalidCommand):
+        EventMeta(source="webhook", external_id="EV_\x00")
+    with pytest.raises(InvalidCommand):
+        EventMeta(source="agent", correlation_id="c\x00")
