@@ -46,6 +46,24 @@ class RequestCall(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReconnectCaller(Command):
+    participant_identity: str
+
+    def apply(self, c: Conversation) -> None:
+        c.reconnect_caller(self.participant_identity, self.meta)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RefuseCallRequest(Command):
+    participant_name: str
+    client_address: str
+    reason: str
+
+    def apply(self, c: Conversation) -> None:
+        c.refuse_call_request(self.participant_name, self.client_address, self.reason, self.meta)
+
+
+@dataclass(frozen=True, kw_only=True)
 class StartCall(Command):
     room_sid: str = ""
 

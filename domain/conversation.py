@@ -17,7 +17,7 @@ from eventsourcing.domain import event
 from domain import events as ev
 from domain import rules
 from domain.activity import ActivityPart
-from domain.errors import InvalidCommand, InvalidTransition
+from domain.errors import CallAlreadyEnded, InvalidCommand, InvalidTransition, RoomUnavailable
 from domain.ids import conversation_id_for_room
 from domain.meta import EventMeta
 from domain.monitoring import MonitoringPart
@@ -35,6 +35,8 @@ class Conversation(SpeechPart, ActivityPart, RecordingPart, MonitoringPart):
     # Bind the explicit event classes so `@event` can find them by name.
     Opened = ev.Opened
     CallRequested = ev.CallRequested
+    CallRequestRefused = ev.CallRequestRefused
+    CallerReconnected = ev.CallerReconnected
     CallStarted = ev.CallStarted
     CallEnded = ev.CallEnded
     RoomFinished = ev.RoomFinished
@@ -67,6 +69,7 @@ class Conversation(SpeechPart, ActivityPart, RecordingPart, MonitoringPart):
         self.silence_active = False
         self.recordings: dict[str, str] = {}
         self.listen_ins: dict[str, str] = {}
+        self.caller_identity: str | None = None
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -75,7 +78,12 @@ class Conversation(SpeechPart, ActivityPart, RecordingPart, MonitoringPart):
     ) -> None:
         rules.text(participant_identity, "participant identity")
         rules.text(participant_name, "participant name", allow_empty=True)
-        self._require_open(meta)
+        # Knowing a room's name is no proof of being its caller: a call is requested once.
+        if self.status != "opened" or self.participants:
+            raise RoomUnavailable(
+                f"room {self.room_name!r} already has a call; ask for a new room, or "
+                "reconnect to your own call with its reconnect ticket"
+            )
         self._call_requested(participant_identity, participant_name, meta.to_dict())
 
     @event(CallRequested)
@@ -84,6 +92,35 @@ class Conversation(SpeechPart, ActivityPart, RecordingPart, MonitoringPart):
     ) -> None:
         if self.status == "opened":
             self.status = "requested"
+        self.caller_identity = participant_identity
+
+    def reconnect_caller(self, participant_identity: str, meta: EventMeta) -> None:
+        """The caller rejoins their own call (the web layer checked their ticket)."""
+        rules.text(participant_identity, "participant identity")
+        if participant_identity != self.caller_identity:
+            raise InvalidTransition(f"{participant_identity!r} is not this call's caller")
+        if self.ended_at is not None:
+            raise CallAlreadyEnded(f"call in room {self.room_name!r} has ended")
+        self._caller_reconnected(participant_identity, meta.to_dict())
+
+    @event(CallerReconnected)
+    def _caller_reconnected(self, participant_identity: str, meta: dict[str, Any]) -> None:
+        pass
+
+    def refuse_call_request(
+        self, participant_name: str, client_address: str, reason: str, meta: EventMeta
+    ) -> None:
+        """Record a refused token request: a security fact, recorded even after the end."""
+        rules.text(participant_name, "participant name", allow_empty=True)
+        rules.text(client_address, "client address", allow_empty=True)
+        rules.text(reason, "reason")
+        self._call_request_refused(participant_name, client_address, reason, meta.to_dict())
+
+    @event(CallRequestRefused)
+    def _call_request_refused(
+        self, participant_name: str, client_address: str, reason: str, meta: dict[str, Any]
+    ) -> None:
+        pass
 
     def start(self, room_sid: str, meta: EventMeta) -> None:
         rules.text(room_sid, "room sid", allow_empty=True)

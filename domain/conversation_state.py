@@ -29,6 +29,7 @@ class ConversationState(Aggregate):
     silence_active: bool
     recordings: dict[str, str]
     listen_ins: dict[str, str]
+    caller_identity: str | None
 
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
         """The library's `trigger_event` in fewer steps, as every command pays it: the

@@ -32,3 +32,9 @@ class CallAlreadyEnded(InvalidTransition):
     """Only late facts (recording results, departures) may follow the end of a call."""
 
     code = "call_already_ended"
+
+
+class RoomUnavailable(InvalidTransition):
+    """A call was already requested in this room: a new caller may not join it by name."""
+
+    code = "room_unavailable"

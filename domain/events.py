@@ -31,6 +31,20 @@ class CallRequested(ConversationEvent):
     participant_name: str
 
 
+class CallRequestRefused(ConversationEvent):
+    """A security event: someone asked for a token to a room that already had a call."""
+
+    participant_name: str
+    client_address: str
+    reason: str
+
+
+class CallerReconnected(ConversationEvent):
+    """The caller came back into their own call with its reconnect ticket."""
+
+    participant_identity: str
+
+
 class CallStarted(ConversationEvent):
     room_sid: str
 

@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 
 from adapters.inventory import Inventory
 from adapters.livekit.webhooks import WebhookVerifier
+from adapters.postgres.login_throttle import LoginThrottle
 from adapters.storage import RecordingStore
 from apps.web import routes_admin as admin
 from apps.web import routes_customer as customer
@@ -29,6 +30,7 @@ from apps.web.ratelimit import RateLimiter
 from apps.web.routes_webhooks import livekit_webhook
 from apps.web.security import SecurityHeaders, content_security_policy
 from apps.web.settings import WebSettings
+from apps.web.tickets import ReconnectTickets
 from domain.application import CallCenter
 from projections.queries import ReadModelQueries
 from projections.worker import ProjectionWorker
@@ -55,6 +57,7 @@ def routes() -> list[Route | Mount]:
         Route("/metrics", metrics_endpoint),
         Route("/openapi.json", openapi),
         Route("/api/get-token", customer.get_token, methods=["POST"]),
+        Route("/api/reconnect-token", customer.reconnect_token, methods=["POST"]),
         Route("/api/lookup-vehicle", customer.lookup_vehicle, methods=["POST"]),
         Route("/api/admin/login", admin.login, methods=["POST"]),
         Route("/api/admin/logout", admin.logout, methods=["POST"]),
@@ -81,6 +84,7 @@ def create_app(deps: WebDependencies) -> Starlette:
     events_table = deps.app.recorder.events_table_name  # type: ignore[attr-defined]
     broadcaster = Broadcaster(deps.conninfo, events_table, deps.app.mapper, queries)
     recordings = RecordingStore(s.s3) if s.s3 else None
+    login_throttle = LoginThrottle(deps.conninfo, s.login_throttle)
 
     @contextlib.asynccontextmanager
     async def lifespan(web: Starlette) -> AsyncIterator[None]:
@@ -88,11 +92,13 @@ def create_app(deps: WebDependencies) -> Starlette:
             deps.projections.catch_up()  # read-model tables exist before the first request
             deps.projections.start()
         await queries.open()
+        await login_throttle.open()
         await broadcaster.start()
         try:
             yield
         finally:
             await broadcaster.stop()
+            await login_throttle.close()
             await queries.close()
             if deps.projections is not None:
                 deps.projections.stop()
@@ -103,6 +109,7 @@ def create_app(deps: WebDependencies) -> Starlette:
             csp=content_security_policy(s.livekit.http_url, s.livekit.url, s3_origin(s)),
             metrics=metrics,
             max_body=MAX_BODY,
+            body_timeout_s=s.body_timeout_s,
         )
     ]
     if s.cors_origins:  # never '*': only the origins listed in the configuration
@@ -132,6 +139,8 @@ def create_app(deps: WebDependencies) -> Starlette:
     web.state.broadcaster = broadcaster
     web.state.events_table = events_table
     web.state.limiter = RateLimiter(s.token_requests_per_minute)
+    web.state.login_throttle = login_throttle
+    web.state.tickets = ReconnectTickets(s.session_secret, ttl_s=s.reconnect_ticket_ttl_s)
     web.state.inventory = Inventory.load()
     web.state.webhook_verifier = WebhookVerifier(s.livekit.api_key, s.livekit.api_secret)
     web.state.recordings = recordings

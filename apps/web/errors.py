@@ -15,9 +15,18 @@ log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, reason: str, **extra: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        reason: str,
+        *,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(reason)
         self.status, self.code, self.reason, self.extra = status, code, reason, extra
+        self.headers = headers
 
 
 def error_response(status: int, code: str, reason: str, **extra: Any) -> JSONResponse:
@@ -26,7 +35,10 @@ def error_response(status: int, code: str, reason: str, **extra: Any) -> JSONRes
 
 async def api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return error_response(exc.status, exc.code, exc.reason, **exc.extra)
+    response = error_response(exc.status, exc.code, exc.reason, **exc.extra)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
 
 
 async def domain_error(request: Request, exc: Exception) -> JSONResponse:

@@ -14,6 +14,7 @@ class Metrics:
         self.webhooks: Counter[str] = Counter()
         self.commands: Counter[str] = Counter()
         self.responses: Counter[str] = Counter()
+        self.logins: Counter[str] = Counter()
 
 
 async def metrics_endpoint(request: Request) -> PlainTextResponse:
@@ -46,6 +47,12 @@ async def metrics_endpoint(request: Request) -> PlainTextResponse:
         "# HELP callcenter_commands_total Commands by outcome.",
         "# TYPE callcenter_commands_total counter",
         *(f'callcenter_commands_total{{outcome="{o}"}} {n}' for o, n in sorted(m.commands.items())),
+        "# HELP callcenter_admin_logins_total Admin login attempts by outcome.",
+        "# TYPE callcenter_admin_logins_total counter",
+        *(
+            f'callcenter_admin_logins_total{{outcome="{o}"}} {n}'
+            for o, n in sorted(m.logins.items())
+        ),
         "# HELP callcenter_http_responses_total HTTP responses by status class.",
         "# TYPE callcenter_http_responses_total counter",
         *(

@@ -4,6 +4,7 @@ and listen-in tokens (audited)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from adapters.livekit.tokens import monitor_token
+from adapters.postgres.login_throttle import LoginThrottle
 from apps.web import body
 from apps.web.auth import AdminAuth, admin_required
 from apps.web.errors import ApiError
@@ -21,14 +23,48 @@ from domain.meta import EventMeta
 from projections.queries import InvalidCursor
 from projections.replay import replay
 
+log = logging.getLogger(__name__)
+
 
 async def login(request: Request) -> JSONResponse:
+    """Sign in, throttled per account and per client address (429 with Retry-After)."""
     data = await body.read_json(request, max_bytes=4096)
     username = body.string(data, "username", required=True, max_len=128) or ""
     password = body.string(data, "password", required=True, max_len=256) or ""
-    auth: AdminAuth = request.app.state.auth
-    if not auth.check(username, password):
+    state = request.app.state
+    auth: AdminAuth = state.auth
+    throttle: LoginThrottle = state.login_throttle
+    address = request.client.host if request.client else "unknown"
+    wait_s = await throttle.retry_after_s(username, address)
+    if wait_s:
+        state.metrics.logins["throttled"] += 1
+        log.warning(
+            "admin login throttled: user=%r address=%s retry_after=%ds",
+            username[:64],
+            address,
+            wait_s,
+        )
+        raise ApiError(
+            429,
+            "too_many_attempts",
+            f"too many failed logins; try again in {wait_s} s",
+            headers={"Retry-After": str(wait_s)},
+            retry_after_s=wait_s,
+        )
+    # PBKDF2 takes a good fraction of a second: off the event loop.
+    if not await asyncio.to_thread(auth.check, username, password):
+        failed = await throttle.failed(username, address)
+        state.metrics.logins["failed"] += 1
+        log.warning(
+            "admin login failed: user=%r address=%s failures=%d locked_for=%.0fs",
+            username[:64],
+            address,
+            failed.failures,
+            failed.locked_for_s,
+        )
         raise ApiError(401, "invalid_credentials", "wrong username or password")
+    await throttle.succeeded(username, address)
+    state.metrics.logins["succeeded"] += 1
     token = auth.issue(username)
     response = JSONResponse({"token": token, "username": username})
     auth.set_cookie(response, token)

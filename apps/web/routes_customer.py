@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import math
 import re
 import uuid
 
@@ -13,21 +15,54 @@ from adapters.livekit.tokens import customer_token
 from adapters.vin import InvalidVin, decode_vin, validate_vin
 from apps.web import body
 from apps.web.errors import ApiError
+from apps.web.tickets import CallerTicket, InvalidTicket, ReconnectTickets
 from domain import commands as c
 from domain.application import CallCenter
+from domain.errors import CallAlreadyEnded, RoomUnavailable
 from domain.ids import ROOM_NAME_PATTERN
 from domain.meta import EventMeta
+
+log = logging.getLogger(__name__)
 
 NAME_PATTERN = re.compile(r"[\w .,'()-]{1,64}")
 
 
-async def get_token(request: Request) -> JSONResponse:
-    """A short-lived token for one room (a new `call-<uuid>` unless one is named)."""
-    state = request.app.state
-    client = request.client.host if request.client else "unknown"
-    allowed, wait = state.limiter.allow(client)
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _rate_limit(request: Request) -> None:
+    allowed, wait = request.app.state.limiter.allow(_client_address(request))
     if not allowed:
-        raise ApiError(429, "rate_limited", f"too many token requests; retry in {wait:.0f}s")
+        wait_s = max(1, math.ceil(wait))
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"too many token requests; retry in {wait_s}s",
+            headers={"Retry-After": str(wait_s)},
+        )
+
+
+def _grant(request: Request, caller: CallerTicket) -> JSONResponse:
+    state = request.app.state
+    tickets: ReconnectTickets = state.tickets
+    return JSONResponse(
+        {
+            "token": customer_token(
+                state.settings.livekit, caller.room_name, caller.identity, caller.name
+            ),
+            "room_name": caller.room_name,
+            "participant_identity": caller.identity,
+            "livekit_url": state.settings.livekit.url,
+            "reconnect_ticket": tickets.issue(caller),
+        }
+    )
+
+
+async def get_token(request: Request) -> JSONResponse:
+    """A short-lived token for a new call: a new `call-<uuid>` room, or a named room that has
+    no call yet. A room that already has one is refused (409) and the attempt recorded."""
+    _rate_limit(request)
     data = await body.read_json(request, allow_empty=True)
     room = (
         body.string(
@@ -50,24 +85,58 @@ async def get_token(request: Request) -> JSONResponse:
         or "Customer"
     )
     identity = f"customer-{uuid.uuid4().hex[:12]}"
+    state = request.app.state
     app: CallCenter = state.app
-    await app.record_async(
-        c.RequestCall(
-            room_name=room,
-            meta=EventMeta(source="api", correlation_id=identity),
-            participant_identity=identity,
-            participant_name=name,
+    try:
+        await app.record_async(
+            c.RequestCall(
+                room_name=room,
+                meta=EventMeta(source="api", correlation_id=identity),
+                participant_identity=identity,
+                participant_name=name,
+            )
         )
-    )
+    except RoomUnavailable:
+        address = _client_address(request)
+        log.warning("token refused: room %s already has a call (address=%s)", room, address)
+        await app.record_async(
+            c.RefuseCallRequest(
+                room_name=room,
+                meta=EventMeta(source="api", correlation_id=identity),
+                participant_name=name,
+                client_address=address,
+                reason="room_unavailable",
+            )
+        )
+        state.metrics.commands["refused"] += 1
+        raise
     state.metrics.commands["recorded"] += 1
-    return JSONResponse(
-        {
-            "token": customer_token(state.settings.livekit, room, identity, name),
-            "room_name": room,
-            "participant_identity": identity,
-            "livekit_url": state.settings.livekit.url,
-        }
-    )
+    return _grant(request, CallerTicket(room, identity, name))
+
+
+async def reconnect_token(request: Request) -> JSONResponse:
+    """A fresh token back into the caller's own call, for the holder of its reconnect
+    ticket; the answer carries a new ticket."""
+    _rate_limit(request)
+    data = await body.read_json(request)
+    raw = body.string(data, "reconnect_ticket", required=True, max_len=1024) or ""
+    state = request.app.state
+    try:
+        caller = state.tickets.verify(raw)
+    except InvalidTicket as e:
+        log.warning("reconnect refused: %s (address=%s)", e.reason, _client_address(request))
+        raise ApiError(401, "invalid_ticket", e.reason) from None
+    try:
+        await state.app.record_async(
+            c.ReconnectCaller(
+                room_name=caller.room_name,
+                meta=EventMeta(source="api", correlation_id=caller.identity),
+                participant_identity=caller.identity,
+            )
+        )
+    except CallAlreadyEnded:
+        raise ApiError(409, "call_ended", "this call has ended; start a new call") from None
+    return _grant(request, caller)
 
 
 async def lookup_vehicle(request: Request) -> JSONResponse:

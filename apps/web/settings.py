@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from adapters.livekit.tokens import LiveKitSettings
+from adapters.postgres.login_throttle import ThrottlePolicy
 from adapters.storage import S3Settings
 from apps.web.auth import hash_password
 
@@ -26,6 +27,9 @@ class WebSettings:
     token_requests_per_minute: int = 30
     session_ttl_s: int = 12 * 3600
     secure_cookies: bool = False
+    login_throttle: ThrottlePolicy = ThrottlePolicy()
+    reconnect_ticket_ttl_s: int = 3600  # and refused at once when the call has ended
+    body_timeout_s: float = 10.0  # a request body must arrive within this (slow-drip guard)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> tuple[WebSettings, str | None]:
@@ -46,10 +50,11 @@ class WebSettings:
         )
         if "*" in origins:
             raise ConfigError("CALLCENTER_CORS_ORIGINS may not be '*': list the allowed origins")
-        try:
-            rate = int(env.get("CALLCENTER_TOKEN_RATE_PER_MINUTE", "30"))
-        except ValueError:
-            raise ConfigError("CALLCENTER_TOKEN_RATE_PER_MINUTE must be a whole number") from None
+        rate = _whole(env, "CALLCENTER_TOKEN_RATE_PER_MINUTE", 30)
+        policy = ThrottlePolicy(
+            free_failures=_whole(env, "CALLCENTER_LOGIN_FREE_FAILURES", 5),
+            max_lockout_s=_whole(env, "CALLCENTER_LOGIN_MAX_LOCKOUT_S", 900),
+        )
         return (
             cls(
                 admin_user=env.get("CALLCENTER_ADMIN_USER", "admin"),
@@ -63,8 +68,21 @@ class WebSettings:
                 s3=S3Settings.from_env(env),
                 cors_origins=origins,
                 token_requests_per_minute=rate,
+                login_throttle=policy,
+                reconnect_ticket_ttl_s=_whole(env, "CALLCENTER_RECONNECT_TICKET_TTL_S", 3600),
+                body_timeout_s=_whole(env, "CALLCENTER_BODY_TIMEOUT_S", 10),
                 secure_cookies=env.get("CALLCENTER_SECURE_COOKIES", "").lower()
                 in ("1", "true", "yes"),
             ),
             generated,
         )
+
+
+def _whole(env: Mapping[str, str], name: str, default: int) -> int:
+    try:
+        value = int(env.get(name, str(default)))
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number") from None
+    if value < 1:
+        raise ConfigError(f"{name} must be at least 1")
+    return value
