@@ -180,6 +180,8 @@ class CallCenter(Application[UUID]):
                         "rejected", ids[restart.index], error=restart.error
                     )
                     continue
+                except Stale:
+                    return None  # a refusal the store must confirm: record it unplanned
                 speculative = self._speculative
                 for cid in prepared.working:
                     speculative[cid] = speculative.get(cid, 0) + 1
@@ -229,7 +231,9 @@ class CallCenter(Application[UUID]):
         made: dict[int, list[int]] = {}
         working: dict[UUID, Conversation] = {}
         try:
-            batch = self._plan(commands, ids, todo, assumed_new(keys), results, made, working)
+            batch = self._plan(
+                commands, ids, todo, assumed_new(keys), results, made, working, verified=False
+            )
         except BaseException:
             for cid in working:
                 self._cache.pop(cid, None)
@@ -260,10 +264,16 @@ class CallCenter(Application[UUID]):
         results: dict[int, Outcome],
         made: dict[int, list[int]],
         working: dict[UUID, Conversation],
+        *,
+        verified: bool,
     ) -> BatchPlan:
         """Apply the commands to their conversations: what to append, with each recorded
         input's dedup key (on the first event it made, or on its own if it made none).
-        `made` gets, per recorded command, where its events are in the batch."""
+        `made` gets, per recorded command, where its events are in the batch.
+
+        Unless `verified` (planned inside the store's lock, from what is stored), an
+        uncached conversation is only assumed new: a refusal decided on that assumption
+        raises Stale, so that the store is asked before anyone is told no."""
         claimed: set[str] = set()
         keyed: list[tuple[int, str]] = []
         new_events: dict[int, list[Any]] = {}
@@ -284,6 +294,8 @@ class CallCenter(Application[UUID]):
                     conversation = Conversation.open(command.room_name, command.meta)
                 command.apply(conversation)
             except DomainError as e:
+                if fresh and not verified:
+                    raise Stale() from e
                 results[i] = Outcome("rejected", cid, error=e)
                 if not fresh and conversation is not None:
                     if len(conversation.pending_events) != before:
@@ -333,7 +345,9 @@ class CallCenter(Application[UUID]):
 
         def plan(new_keys: frozenset[str], stored: dict[UUID, list[StoredEvent]]) -> BatchPlan:
             self._fast_forward(stored)
-            return self._plan(commands, ids, todo, new_keys, results, made, working)
+            return self._plan(
+                commands, ids, todo, new_keys, results, made, working, verified=not optimistic
+            )
 
         try:
             if optimistic:

@@ -83,6 +83,10 @@ class RoomEvents:
         )
 
     def _joined(self, p: rtc.RemoteParticipant) -> None:
+        if _is_caller(p) and self.end_reason == "customer_left":
+            # The caller is back (a reconnect ticket, or LiveKit replacing a dropped
+            # connection of the same identity): the call goes on.
+            self.customer_left_at = self.end_reason = None
         self._facts.record(
             c.JoinParticipant,
             f"join/{p.sid or p.identity}",
