@@ -83,7 +83,8 @@ SPEC: dict[str, Any] = {
         },
         "/api/get-token": {
             "post": {
-                "summary": "a customer token for one room",
+                "summary": "a customer token for a new call (409 room_unavailable for a room "
+                "that already has one)",
                 "requestBody": _body(
                     {
                         "room_name": {"type": "string", "maxLength": 128},
@@ -91,6 +92,16 @@ SPEC: dict[str, Any] = {
                     }
                 ),
                 "responses": _responses("token", *BODY_ERRORS, 409, 429),
+            }
+        },
+        "/api/reconnect-token": {
+            "post": {
+                "summary": "a fresh token back into the caller's own call, for its ticket",
+                "requestBody": _body(
+                    {"reconnect_ticket": {"type": "string", "maxLength": 1024}},
+                    ["reconnect_ticket"],
+                ),
+                "responses": _responses("token", *BODY_ERRORS, 401, 409, 429),
             }
         },
         "/api/lookup-vehicle": {
@@ -107,7 +118,7 @@ SPEC: dict[str, Any] = {
                     {"username": {"type": "string"}, "password": {"type": "string"}},
                     ["username", "password"],
                 ),
-                "responses": _responses("logged in", *BODY_ERRORS, 401),
+                "responses": _responses("logged in", *BODY_ERRORS, 401, 429),
             }
         },
         "/api/admin/logout": {

@@ -11,6 +11,7 @@ const ui = {
   form: byTestId('call-form'),
   name: byTestId('call-name-input'),
   start: byTestId('call-start'),
+  rejoin: byTestId('call-rejoin'),
   end: byTestId('call-end'),
   mute: byTestId('call-mute'),
   error: byTestId('call-error'),
@@ -27,6 +28,8 @@ const ui = {
 
 const captions = new Captions(ui.captionList, ui.captions, ui.captionEmpty);
 let room = null;
+// Proof that the current call is ours: only this gets us back into it after a drop.
+let reconnectTicket = null;
 let timerId = 0;
 let startedAt = 0;
 
@@ -135,26 +138,34 @@ function wireRoom(r) {
       if (reason !== undefined && reason !== DisconnectReason.CLIENT_INITIATED) {
         const name = DisconnectReason[reason];
         setError(ui.error, `The call was disconnected${name ? ` (${String(name).toLowerCase().replace(/_/g, ' ')})` : ''}.`);
+        ui.rejoin.hidden = !reconnectTicket;
+      } else {
+        reconnectTicket = null;
       }
     });
   bindTranscriptions(r, captions, RoomEvent);
 }
 
-async function startCall() {
+async function startCall(rejoin = false) {
   setError(ui.error, '');
   setBusy(true);
-  captions.clear();
+  ui.rejoin.hidden = true;
+  if (!rejoin) captions.clear();
   showConnection(ConnectionState.Connecting);
   const name = ui.name.value.trim();
   let grant;
   try {
-    grant = await apiPost('/api/get-token', name ? { participant_name: name } : {});
+    grant = rejoin
+      ? await apiPost('/api/reconnect-token', { reconnect_ticket: reconnectTicket })
+      : await apiPost('/api/get-token', name ? { participant_name: name } : {});
   } catch (err) {
-    setError(ui.error, `Could not start the call: ${err.message}`);
+    if (rejoin) reconnectTicket = null; // ended or expired: only a new call is left
+    setError(ui.error, `Could not ${rejoin ? 'rejoin' : 'start'} the call: ${err.message}`);
     showConnection(ConnectionState.Disconnected);
     setBusy(false);
     return;
   }
+  reconnectTicket = grant.reconnect_ticket || null;
   const r = new Room({
     adaptiveStream: true,
     dynacast: true,
@@ -188,6 +199,10 @@ async function startCall() {
 ui.form.addEventListener('submit', (ev) => {
   ev.preventDefault();
   if (!room) startCall();
+});
+
+ui.rejoin.addEventListener('click', () => {
+  if (!room && reconnectTicket) startCall(true);
 });
 
 ui.end.addEventListener('click', async () => {
