@@ -9,7 +9,7 @@ import sys
 import uvicorn
 
 from apps.runtime import Runtime
-from apps.web.app import WebDependencies, create_app
+from apps.web.app import WebInputs, create_app
 from apps.web.settings import ConfigError, WebSettings
 
 
@@ -33,7 +33,7 @@ def cmd_serve(rt: Runtime, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     worker = None if args.no_projections else rt.projection_worker()
-    web = create_app(WebDependencies(rt.app, rt.database.conninfo, settings, worker))
+    web = create_app(WebInputs(rt.app, rt.database.conninfo, settings, worker))
     print(f"serving on http://{args.host}:{args.port}/ (dashboard: /admin)", file=sys.stderr)
     uvicorn.run(web, host=args.host, port=args.port, log_level="warning", proxy_headers=False)
     return 0

@@ -16,7 +16,7 @@ from livekit import rtc
 from livekit.agents import Agent, ModelSettings, RunContext, function_tool, stt
 
 from apps.agent.facts import Facts
-from apps.agent.services import Booking, DealershipServices
+from apps.usecases.dealership import Booking, DealershipServices
 from domain import commands as c
 
 log = logging.getLogger(__name__)

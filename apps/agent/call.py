@@ -20,9 +20,9 @@ from apps.agent.config import AgentConfig
 from apps.agent.facts import Facts
 from apps.agent.recording import CallRecording, make_recording
 from apps.agent.room_events import RoomEvents
-from apps.agent.services import DealershipServices
 from apps.agent.session_events import SessionEvents
 from apps.agent.silence import SilenceMonitor
+from apps.usecases.dealership import DealershipServices
 from domain import commands as c
 from domain.ids import conversation_id_for_room
 

@@ -50,7 +50,7 @@ def _serve(
     import uvicorn
 
     from adapters.livekit.tokens import LiveKitSettings
-    from apps.web.app import WebDependencies, create_app
+    from apps.web.app import WebInputs, create_app
     from apps.web.auth import hash_password
     from apps.web.settings import WebSettings
     from projections.registry import READ_MODELS
@@ -72,7 +72,7 @@ def _serve(
         s3=None,
         token_requests_per_minute=1_000_000,
     )
-    web = create_app(WebDependencies(app, conninfo, settings, worker))
+    web = create_app(WebInputs(app, conninfo, settings, worker))
     server = uvicorn.Server(
         uvicorn.Config(web, host="127.0.0.1", port=port, log_level="error", access_log=False)
     )

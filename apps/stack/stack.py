@@ -18,7 +18,7 @@ from adapters.storage import RecordingStore, S3Settings
 from apps.runtime import Runtime
 from apps.stack.processes import ManagedProcess, StackError, find_binary, http_ok, port_is_free
 from apps.stack.secrets_store import local_secrets
-from apps.web.app import WebDependencies, create_app
+from apps.web.app import WebInputs, create_app
 from apps.web.settings import WebSettings
 
 log = logging.getLogger(__name__)
@@ -160,7 +160,7 @@ class LocalStack:
         # The web app with its projections, in this process.
         settings, self.admin_password = WebSettings.from_env(env)
         web = create_app(
-            WebDependencies(
+            WebInputs(
                 self.runtime.app,
                 self.runtime.database.conninfo,
                 settings,

@@ -17,11 +17,15 @@ from adapters.inventory import Inventory
 from adapters.livekit.webhooks import WebhookVerifier
 from adapters.postgres.login_throttle import LoginThrottle
 from adapters.storage import RecordingStore
+from adapters.tickets import ReconnectTickets
+from apps.usecases.calls import CallAccess
+from apps.usecases.dealership import DealershipServices
 from apps.web import routes_admin as admin
 from apps.web import routes_customer as customer
 from apps.web import routes_pages as pages
 from apps.web import routes_streams as streams
 from apps.web.auth import AdminAuth
+from apps.web.dependencies import Dependencies
 from apps.web.errors import HANDLERS
 from apps.web.fanout import Broadcaster
 from apps.web.metrics import Metrics, metrics_endpoint
@@ -30,7 +34,6 @@ from apps.web.ratelimit import RateLimiter
 from apps.web.routes_webhooks import livekit_webhook
 from apps.web.security import SecurityHeaders, content_security_policy
 from apps.web.settings import WebSettings
-from apps.web.tickets import ReconnectTickets
 from domain.application import CallCenter
 from projections.queries import ReadModelQueries
 from projections.worker import ProjectionWorker
@@ -40,7 +43,9 @@ MAX_BODY = 1024 * 1024
 
 
 @dataclass
-class WebDependencies:
+class WebInputs:
+    """What the web app is built from; routes get `Dependencies` (apps/web/dependencies.py)."""
+
     app: CallCenter
     conninfo: str
     settings: WebSettings
@@ -77,20 +82,20 @@ def routes() -> list[Route | Mount]:
     ]
 
 
-def create_app(deps: WebDependencies) -> Starlette:
-    s = deps.settings
+def create_app(inputs: WebInputs) -> Starlette:
+    s = inputs.settings
     metrics = Metrics()
-    queries = ReadModelQueries(deps.conninfo)
-    events_table = deps.app.recorder.events_table_name  # type: ignore[attr-defined]
-    broadcaster = Broadcaster(deps.conninfo, events_table, deps.app.mapper, queries)
+    queries = ReadModelQueries(inputs.conninfo)
+    events_table = inputs.app.recorder.events_table_name  # type: ignore[attr-defined]
+    broadcaster = Broadcaster(inputs.conninfo, events_table, inputs.app.mapper, queries)
     recordings = RecordingStore(s.s3) if s.s3 else None
-    login_throttle = LoginThrottle(deps.conninfo, s.login_throttle)
+    login_throttle = LoginThrottle(inputs.conninfo, s.login_throttle)
 
     @contextlib.asynccontextmanager
     async def lifespan(web: Starlette) -> AsyncIterator[None]:
-        if deps.projections is not None:
-            deps.projections.catch_up()  # read-model tables exist before the first request
-            deps.projections.start()
+        if inputs.projections is not None:
+            inputs.projections.catch_up()  # read-model tables exist before the first request
+            inputs.projections.start()
         await queries.open()
         await login_throttle.open()
         await broadcaster.start()
@@ -100,8 +105,8 @@ def create_app(deps: WebDependencies) -> Starlette:
             await broadcaster.stop()
             await login_throttle.close()
             await queries.close()
-            if deps.projections is not None:
-                deps.projections.stop()
+            if inputs.projections is not None:
+                inputs.projections.stop()
 
     middleware = [
         Middleware(
@@ -125,25 +130,28 @@ def create_app(deps: WebDependencies) -> Starlette:
     web = Starlette(
         routes=routes(), middleware=middleware, exception_handlers=HANDLERS, lifespan=lifespan
     )
-    web.state.app = deps.app
-    web.state.settings = s
-    web.state.auth = AdminAuth(
-        s.admin_user,
-        s.admin_password_hash,
-        s.session_secret,
-        ttl_s=s.session_ttl_s,
-        secure_cookie=s.secure_cookies,
+    tickets = ReconnectTickets(s.session_secret, ttl_s=s.reconnect_ticket_ttl_s)
+    web.state.deps = Dependencies(
+        app=inputs.app,
+        settings=s,
+        calls=CallAccess(inputs.app, s.livekit, tickets),
+        dealership=DealershipServices(Inventory.load()),
+        auth=AdminAuth(
+            s.admin_user,
+            s.admin_password_hash,
+            s.session_secret,
+            ttl_s=s.session_ttl_s,
+            secure_cookie=s.secure_cookies,
+        ),
+        login_throttle=login_throttle,
+        token_limiter=RateLimiter(s.token_requests_per_minute),
+        queries=queries,
+        broadcaster=broadcaster,
+        events_table=events_table,
+        webhook_verifier=WebhookVerifier(s.livekit.api_key, s.livekit.api_secret),
+        recordings=recordings,
+        metrics=metrics,
     )
-    web.state.metrics = metrics
-    web.state.queries = queries
-    web.state.broadcaster = broadcaster
-    web.state.events_table = events_table
-    web.state.limiter = RateLimiter(s.token_requests_per_minute)
-    web.state.login_throttle = login_throttle
-    web.state.tickets = ReconnectTickets(s.session_secret, ttl_s=s.reconnect_ticket_ttl_s)
-    web.state.inventory = Inventory.load()
-    web.state.webhook_verifier = WebhookVerifier(s.livekit.api_key, s.livekit.api_secret)
-    web.state.recordings = recordings
     return web
 
 

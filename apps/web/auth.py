@@ -14,6 +14,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
 from starlette.responses import Response
 
+from apps.web.dependencies import deps
 from apps.web.errors import ApiError
 
 COOKIE = "cc_admin"
@@ -98,8 +99,7 @@ def admin_required(endpoint: Endpoint) -> Endpoint:
 
     @wraps(endpoint)
     async def guarded(request: Request) -> Response:
-        auth: AdminAuth = request.app.state.auth
-        user = auth.user(request)
+        user = deps(request).auth.user(request)
         if user is None:
             raise ApiError(401, "unauthorized", "admin login required")
         request.state.admin = user

@@ -8,6 +8,8 @@ from collections import Counter
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
+from apps.web.dependencies import deps
+
 
 class Metrics:
     def __init__(self) -> None:
@@ -18,10 +20,10 @@ class Metrics:
 
 
 async def metrics_endpoint(request: Request) -> PlainTextResponse:
-    state = request.app.state
-    m: Metrics = state.metrics
-    head = await state.queries.log_head(state.events_table)
-    positions = await state.queries.projection_positions()
+    d = deps(request)
+    m = d.metrics
+    head = await d.queries.log_head(d.events_table)
+    positions = await d.queries.projection_positions()
     lines = [
         "# HELP callcenter_events_appended Events in the event log (its head position).",
         "# TYPE callcenter_events_appended counter",
@@ -40,7 +42,7 @@ async def metrics_endpoint(request: Request) -> PlainTextResponse:
         ),
         "# HELP callcenter_sse_clients Connected Server-Sent Event clients.",
         "# TYPE callcenter_sse_clients gauge",
-        f"callcenter_sse_clients {state.broadcaster.client_count}",
+        f"callcenter_sse_clients {d.broadcaster.client_count}",
         "# HELP callcenter_webhooks_total LiveKit webhooks by outcome.",
         "# TYPE callcenter_webhooks_total counter",
         *(f'callcenter_webhooks_total{{outcome="{o}"}} {n}' for o, n in sorted(m.webhooks.items())),

@@ -4,22 +4,20 @@ and listen-in tokens (audited)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from adapters.livekit.tokens import monitor_token
-from adapters.postgres.login_throttle import LoginThrottle
 from apps.web import body
-from apps.web.auth import AdminAuth, admin_required
+from apps.web.auth import admin_required
+from apps.web.dependencies import deps
 from apps.web.errors import ApiError
-from domain import commands as c
 from domain.ids import ROOM_NAME_PATTERN
-from domain.meta import EventMeta
 from projections.queries import InvalidCursor
 from projections.replay import replay
 
@@ -31,13 +29,12 @@ async def login(request: Request) -> JSONResponse:
     data = await body.read_json(request, max_bytes=4096)
     username = body.string(data, "username", required=True, max_len=128) or ""
     password = body.string(data, "password", required=True, max_len=256) or ""
-    state = request.app.state
-    auth: AdminAuth = state.auth
-    throttle: LoginThrottle = state.login_throttle
+    d = deps(request)
+    auth, throttle = d.auth, d.login_throttle
     address = request.client.host if request.client else "unknown"
     wait_s = await throttle.retry_after_s(username, address)
     if wait_s:
-        state.metrics.logins["throttled"] += 1
+        d.metrics.logins["throttled"] += 1
         log.warning(
             "admin login throttled: user=%r address=%s retry_after=%ds",
             username[:64],
@@ -54,7 +51,7 @@ async def login(request: Request) -> JSONResponse:
     # PBKDF2 takes a good fraction of a second: off the event loop.
     if not await asyncio.to_thread(auth.check, username, password):
         failed = await throttle.failed(username, address)
-        state.metrics.logins["failed"] += 1
+        d.metrics.logins["failed"] += 1
         log.warning(
             "admin login failed: user=%r address=%s failures=%d locked_for=%.0fs",
             username[:64],
@@ -64,7 +61,7 @@ async def login(request: Request) -> JSONResponse:
         )
         raise ApiError(401, "invalid_credentials", "wrong username or password")
     await throttle.succeeded(username, address)
-    state.metrics.logins["succeeded"] += 1
+    d.metrics.logins["succeeded"] += 1
     token = auth.issue(username)
     response = JSONResponse({"token": token, "username": username})
     auth.set_cookie(response, token)
@@ -73,7 +70,7 @@ async def login(request: Request) -> JSONResponse:
 
 async def logout(request: Request) -> JSONResponse:
     response = JSONResponse({"ok": True})
-    request.app.state.auth.clear_cookie(response)
+    deps(request).auth.clear_cookie(response)
     return response
 
 
@@ -84,7 +81,7 @@ async def session(request: Request) -> JSONResponse:
 
 async def _conversation_or_404(request: Request, raw: Any) -> dict[str, Any]:
     cid = body.uuid_value(raw, "conversation id", status=404)
-    row = await request.app.state.queries.conversation(cid)
+    row = await deps(request).queries.conversation(cid)
     if row is None:
         raise ApiError(404, "not_found", f"no conversation {cid}")
     return dict(row)
@@ -99,27 +96,8 @@ async def monitor_token_endpoint(request: Request) -> JSONResponse:
     row = await _conversation_or_404(request, raw)
     if row["status"] == "ended":
         raise ApiError(409, "call_ended", "the call has ended; there is nothing to listen to")
-    supervisor: str = request.state.admin
-    listen_id = uuid.uuid4().hex
-    identity = f"supervisor-{listen_id[:12]}"
-    state = request.app.state
-    await state.app.record_async(
-        c.StartListenIn(
-            room_name=row["room_name"],
-            meta=EventMeta(source="supervisor", correlation_id=listen_id),
-            listen_id=listen_id,
-            supervisor=supervisor,
-        )
-    )
-    return JSONResponse(
-        {
-            "token": monitor_token(state.settings.livekit, row["room_name"], identity, supervisor),
-            "room_name": row["room_name"],
-            "livekit_url": state.settings.livekit.url,
-            "participant_identity": identity,
-            "listen_id": listen_id,
-        }
-    )
+    grant = await deps(request).calls.start_listen_in(row["room_name"], request.state.admin)
+    return JSONResponse(dataclasses.asdict(grant))
 
 
 @admin_required
@@ -129,13 +107,7 @@ async def listen_ended(request: Request) -> JSONResponse:
     listen_id = body.string(data, "listen_id", required=True, max_len=64) or ""
     body.uuid_value(raw, "conversation_id")
     row = await _conversation_or_404(request, raw)
-    await request.app.state.app.record_async(
-        c.EndListenIn(
-            room_name=row["room_name"],
-            meta=EventMeta(source="supervisor", correlation_id=listen_id),
-            listen_id=listen_id,
-        )
-    )
+    await deps(request).calls.end_listen_in(row["room_name"], listen_id)
     return JSONResponse({"ok": True})
 
 
@@ -150,7 +122,7 @@ async def list_conversations(request: Request) -> JSONResponse:
     limit = body.int_param(request, "limit", default=50, low=1, high=200)
     cursor = request.query_params.get("cursor") or None
     try:
-        items, next_cursor = await request.app.state.queries.list_conversations(
+        items, next_cursor = await deps(request).queries.list_conversations(
             status=status, room=room, limit=limit, cursor=cursor
         )
     except InvalidCursor as e:
@@ -166,7 +138,7 @@ async def get_conversation(request: Request) -> JSONResponse:
 @admin_required
 async def transcript(request: Request) -> JSONResponse:
     row = await _conversation_or_404(request, request.path_params["id"])
-    lines, interims = await request.app.state.queries.transcript(uuid.UUID(row["conversation_id"]))
+    lines, interims = await deps(request).queries.transcript(uuid.UUID(row["conversation_id"]))
     return JSONResponse(
         {
             "conversation_id": row["conversation_id"],
@@ -189,24 +161,22 @@ async def timeline(request: Request) -> JSONResponse:
             raise ApiError(422, "invalid_parameter", "'at' must be an ISO 8601 time") from None
         if at.tzinfo is None:
             at = at.replace(tzinfo=UTC)
-    result = await asyncio.to_thread(replay, request.app.state.app, row["conversation_id"], at)
+    result = await asyncio.to_thread(replay, deps(request).app, row["conversation_id"], at)
     return JSONResponse(result.to_dict())
 
 
 @admin_required
 async def recording(request: Request) -> JSONResponse:
     row = await _conversation_or_404(request, request.path_params["id"])
-    state = request.app.state
-    if state.recordings is None:
+    d = deps(request)
+    if d.recordings is None:
         raise ApiError(503, "storage_unavailable", "object storage is not configured")
-    rec = await state.queries.completed_recording(uuid.UUID(row["conversation_id"]))
+    rec = await d.queries.completed_recording(uuid.UUID(row["conversation_id"]))
     if rec is None:
         raise ApiError(404, "not_found", "this call has no completed recording")
     ttl_s = 300
-    from datetime import timedelta
-
     url = await asyncio.to_thread(
-        state.recordings.presigned_url, rec["bucket"], rec["object_key"], timedelta(seconds=ttl_s)
+        d.recordings.presigned_url, rec["bucket"], rec["object_key"], timedelta(seconds=ttl_s)
     )
     return JSONResponse(
         {

@@ -8,6 +8,8 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
+from apps.web.dependencies import deps
+
 STATIC = Path(__file__).parent / "static"
 
 
@@ -26,7 +28,7 @@ async def login_page(request: Request) -> Response:
 
 
 def _require_login(request: Request) -> Response | None:
-    if request.app.state.auth.user(request) is None:
+    if deps(request).auth.user(request) is None:
         return RedirectResponse(f"/admin/login?next={quote(request.url.path)}", status_code=303)
     return None
 
@@ -40,11 +42,11 @@ async def timeline_page(request: Request) -> Response:
 
 
 async def healthz(request: Request) -> JSONResponse:
-    state = request.app.state
+    d = deps(request)
     try:
-        head = await state.queries.log_head(state.events_table)
+        head = await d.queries.log_head(d.events_table)
     except Exception as e:  # the database is the one dependency that makes us unhealthy
         return JSONResponse({"status": "unavailable", "reason": f"database: {e}"}, status_code=503)
     return JSONResponse(
-        {"status": "ok", "log_head": head, "sse_clients": state.broadcaster.client_count}
+        {"status": "ok", "log_head": head, "sse_clients": d.broadcaster.client_count}
     )

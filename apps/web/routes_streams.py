@@ -14,8 +14,9 @@ from starlette.responses import Response
 
 from apps.web import body
 from apps.web.auth import admin_required
+from apps.web.dependencies import deps
 from apps.web.errors import ApiError
-from apps.web.fanout import RESYNC, Broadcaster
+from apps.web.fanout import RESYNC
 from apps.web.messages import Message
 
 PING_S = 15
@@ -48,7 +49,7 @@ def _sse(message: Message) -> bytes:
 
 
 async def _stream(request: Request, conversation_id: UUID | None) -> AsyncIterator[bytes]:
-    broadcaster: Broadcaster = request.app.state.broadcaster
+    broadcaster = deps(request).broadcaster
     last = _last_event_id(request)
     sub = broadcaster.subscribe(conversation_id)
     try:
@@ -102,7 +103,7 @@ async def dashboard_stream(request: Request) -> Response:
 @admin_required
 async def conversation_stream(request: Request) -> Response:
     cid = body.uuid_value(request.path_params["id"], "conversation id", status=404)
-    if await request.app.state.queries.conversation(cid) is None:
+    if await deps(request).queries.conversation(cid) is None:
         raise ApiError(404, "not_found", f"no conversation {cid}")
     _last_event_id(request)
     return _response(_stream(request, cid))

@@ -9,7 +9,7 @@ from adapters.voice.providers import Providers
 from apps.agent.assistant import GREETING
 from apps.agent.call import Call
 from apps.agent.config import AgentConfig
-from apps.agent.services import DealershipServices
+from apps.usecases.dealership import DealershipServices
 from domain.application import CallCenter
 from tests.agent.helpers import logged
 

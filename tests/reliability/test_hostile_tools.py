@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from livekit.agents import llm
 
 from adapters.voice.dialogue_policy import DealershipDialoguePolicy, ToolCallDecision
-from apps.agent.services import DealershipServices
+from apps.usecases.dealership import DealershipServices
 from domain import commands as c
 from domain.application import CallCenter
 from domain.errors import DomainError

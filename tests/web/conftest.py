@@ -18,7 +18,7 @@ from adapters.livekit.tokens import LiveKitSettings
 from adapters.livekit.webhooks import sign_webhook
 from adapters.postgres.database import DatabaseSettings
 from adapters.storage import S3Settings
-from apps.web.app import WebDependencies, create_app
+from apps.web.app import WebInputs, create_app
 from apps.web.auth import hash_password
 from apps.web.settings import WebSettings
 from domain.application import CallCenter
@@ -90,7 +90,7 @@ def web_settings(s3: S3Settings | None = None, rate: int = 10_000) -> WebSetting
 def serve(app: CallCenter, db: DatabaseSettings, settings: WebSettings) -> Iterator[WebServer]:
     source = EventSource(app.recorder.events_table_name, app.mapper)  # type: ignore[attr-defined]
     worker = ProjectionWorker(db.conninfo, source, list(READ_MODELS.values()))
-    web = create_app(WebDependencies(app, db.conninfo, settings, worker))
+    web = create_app(WebInputs(app, db.conninfo, settings, worker))
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

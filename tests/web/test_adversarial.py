@@ -32,7 +32,7 @@ ADMIN_ROUTES = [
     ("GET", "/api/stream"),
     ("GET", "/api/conversations/00000000-0000-0000-0000-000000000000/stream"),
 ]
-POLICY = ThrottlePolicy(free_failures=3, base_lockout_s=1.0, max_lockout_s=2.0)
+POLICY = ThrottlePolicy(free_failures=3, base_lockout_s=4.0, max_lockout_s=8.0)
 
 
 def head(web: WebServer) -> int:

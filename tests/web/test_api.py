@@ -100,9 +100,13 @@ def test_vehicle_lookup(web: WebServer) -> None:
 def test_inventory_match(web: WebServer) -> None:
     from adapters.inventory import Inventory
 
+    from apps.usecases.dealership import DealershipServices
+
     vehicle = Inventory.load().all()[0]
     r = httpx.post(f"{web.url}/api/lookup-vehicle", json={"vin": vehicle.vin})
-    assert r.json()["inventory"]["vin"] == vehicle.vin
+    assert r.json()["found"] is True and r.json()["vehicle"]["vin"] == vehicle.vin
+    # One lookup for every entry point: the API answers what the agent's tool is told.
+    assert r.json() == DealershipServices().lookup_vehicle(vehicle.vin).result
 
 
 def test_every_admin_route_requires_login(web: WebServer) -> None:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from livekit import api
 
-from apps.web.tickets import CallerTicket, InvalidTicket, ReconnectTickets
+from adapters.tickets import CallerTicket, InvalidTicket, ReconnectTickets
 from domain.ids import conversation_id_for_room
 from tests.web.conftest import API_KEY, API_SECRET, WebServer, room_event
 

@@ -1,6 +1,7 @@
-"""What the agent's tools do, on the same adapters as the HTTP API: VIN checks and decoding
-(`adapters.vin`), the stock list (`adapters.inventory`), and the domain's own field rules
-for bookings. Pure functions of their input: the tools record the outcome as events."""
+"""What the dealership does for a caller, whichever entry point asks (the agent's tools or
+the HTTP API): VIN checks and decoding (`adapters.vin`), the stock list (`adapters.inventory`),
+and the domain's own field rules for bookings. Pure functions of their input: the caller
+records the outcome as events where there is a call."""
 
 from __future__ import annotations
 
