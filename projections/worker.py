@@ -21,7 +21,7 @@ from eventsourcing.persistence import Mapper
 from psycopg import Connection, Cursor
 from psycopg.sql import SQL, Identifier
 
-from domain.mapper import column_decoder
+from adapters.postgres.codec import column_decoder
 from projections.base import ReadModel
 from projections.sql_store import SqlRowStore
 from projections.tracking import Generation, advance, ensure_projection, lock_active

@@ -12,8 +12,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from adapters.call_center import GroupCommitCallCenter
 from adapters.postgres.database import DatabaseSettings, EmbeddedPostgres, ensure_database
-from domain.application import CallCenter
 
 
 @pytest.fixture(scope="session")
@@ -57,8 +57,8 @@ def db(pg_server: DatabaseSettings) -> Iterator[DatabaseSettings]:
 
 
 @pytest.fixture
-def app(db: DatabaseSettings) -> Iterator[CallCenter]:
-    application = CallCenter(env=db.eventsourcing_env())
+def app(db: DatabaseSettings) -> Iterator[GroupCommitCallCenter]:
+    application = GroupCommitCallCenter(env=db.eventsourcing_env())
     try:
         yield application
     finally:

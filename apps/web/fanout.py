@@ -19,8 +19,8 @@ import psycopg
 from eventsourcing.persistence import Mapper
 from psycopg.sql import SQL, Identifier
 
+from adapters.postgres.codec import column_decoder
 from apps.web.messages import Message, call_message, complete, dashboard_message
-from domain.mapper import column_decoder
 from projections.queries import ReadModelQueries
 from projections.tracking import PROJECTIONS_CHANNEL
 

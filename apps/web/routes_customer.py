@@ -8,13 +8,13 @@ import uuid
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from adapters.call_center import GroupCommitCallCenter
 from adapters.inventory import Inventory
 from adapters.livekit.tokens import customer_token
 from adapters.vin import InvalidVin, decode_vin, validate_vin
 from apps.web import body
 from apps.web.errors import ApiError
 from domain import commands as c
-from domain.application import CallCenter
 from domain.ids import ROOM_NAME_PATTERN
 from domain.meta import EventMeta
 
@@ -50,7 +50,7 @@ async def get_token(request: Request) -> JSONResponse:
         or "Customer"
     )
     identity = f"customer-{uuid.uuid4().hex[:12]}"
-    app: CallCenter = state.app
+    app: GroupCommitCallCenter = state.app
     await app.record_async(
         c.RequestCall(
             room_name=room,

@@ -7,6 +7,7 @@ import logging
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from adapters.call_center import GroupCommitCallCenter
 from adapters.livekit.webhooks import (
     WebhookMalformed,
     WebhookRejected,
@@ -15,7 +16,6 @@ from adapters.livekit.webhooks import (
 )
 from adapters.storage import DEFAULT_BUCKET
 from apps.web.errors import ApiError
-from domain.application import CallCenter
 from domain.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ async def livekit_webhook(request: Request) -> JSONResponse:
         state.metrics.webhooks["ignored"] += 1
         log.info("webhook %s (%s) is not recorded", event.event, event.id)
         return JSONResponse({"status": "ignored", "event": event.event})
-    app: CallCenter = state.app
+    app: GroupCommitCallCenter = state.app
     outcomes = await app.record_many_async(mapped.commands)
     statuses = {o.status for o in outcomes}
     status = "recorded" if "recorded" in statuses else outcomes[0].status
