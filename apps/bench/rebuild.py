@@ -27,6 +27,7 @@ from psycopg.sql import SQL, Identifier
 from adapters.call_center import GroupCommitCallCenter
 from adapters.postgres.codec import column_decoder
 from adapters.postgres.database import DatabaseSettings
+from adapters.postgres.event_log import EventLog
 from apps.bench.common import BenchContext, BenchResult, Figure
 from apps.bench.generate import generate
 from projections.base import ReadModel
@@ -44,11 +45,7 @@ def raw_scan(
     db: DatabaseSettings, app: GroupCommitCallCenter, limit: int = 5000
 ) -> tuple[int, float]:
     """Every event, keyset-paged and decoded; (events, seconds)."""
-    table = Identifier(app.recorder.events_table_name)  # type: ignore[attr-defined]
-    query = SQL(
-        "SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
-        "WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
-    ).format(table)
+    log = EventLog(app.recorder.events_table_name)  # type: ignore[attr-defined]
     mapper: Any = app.mapper
     decode = column_decoder(mapper)  # the same decoding the projections use
     n = 0
@@ -56,8 +53,7 @@ def raw_scan(
     with psycopg.connect(db.conninfo, row_factory=tuple_row) as conn, conn.cursor() as cur:
         after = 0
         while True:
-            cur.execute(query, (after, limit), prepare=True, binary=True)
-            rows = cur.fetchall()
+            rows = log.page(cur, after, limit)
             if not rows:
                 break
             for row in rows:
