@@ -14,7 +14,7 @@ import pytest
 
 from adapters.agent_sink import EventSink
 from adapters.call_center import GroupCommitCallCenter
-from adapters.recording.command_spool import COMMAND_TYPES, decode_command, encode_command
+from adapters.command_spool import COMMAND_TYPES, decode_command, encode_command
 from apps.agent.facts import Facts
 from domain import commands as c
 from domain.commands import Command

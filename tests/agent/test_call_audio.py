@@ -1,4 +1,4 @@
-"""Recording: the agent's own recorder uploads to a real MinIO with retries; failures are
+"""Call audio: the agent's own recorder uploads to a real MinIO with retries; failures are
 events, never the end of the call; the egress request is what the design asks for."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from adapters.call_center import GroupCommitCallCenter
 from adapters.storage import S3Settings, object_key
 from adapters.voice.providers import Providers
 from apps.agent.call import Call
+from apps.agent.call_audio import AgentRecording, EgressRecording, egress_request
 from apps.agent.config import AgentConfig
-from apps.agent.recording import AgentRecording, EgressRecording, egress_request
 from domain.ids import conversation_id_for_room
 from tests.agent.audio_io import FakeSpeaker, SpeechInput
 from tests.agent.helpers import MINIO_BINARY, Minio, eventually, free_port, logged
