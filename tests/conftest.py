@@ -9,11 +9,15 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from adapters.call_center import GroupCommitCallCenter
-from adapters.postgres.database import DatabaseSettings, EmbeddedPostgres, ensure_database
+from adapters.postgres.database import (
+    DatabaseSettings,
+    EmbeddedPostgres,
+    drop_database,
+    ensure_database,
+)
 
 
 @pytest.fixture(scope="session")
@@ -35,16 +39,6 @@ def fresh_database(server: DatabaseSettings) -> DatabaseSettings:
     settings = server.with_dbname(f"t_{uuid.uuid4().hex[:16]}")
     ensure_database(settings)
     return settings
-
-
-def drop_database(settings: DatabaseSettings) -> None:
-    admin = settings.with_dbname("postgres")
-    with psycopg.connect(admin.conninfo, autocommit=True) as conn:
-        conn.execute(
-            psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                psycopg.sql.Identifier(settings.dbname)
-            )
-        )
 
 
 @pytest.fixture

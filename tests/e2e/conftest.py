@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from adapters.call_center import GroupCommitCallCenter
-from adapters.postgres.database import DatabaseSettings
+from adapters.postgres.database import DatabaseSettings, drop_database
 from apps.runtime import Config, Runtime
 from apps.stack.processes import free_port
 from apps.stack.stack import LocalStack, StackOptions, StackPorts
-from tests.conftest import drop_database, fresh_database
+from tests.conftest import fresh_database
 
 ADMIN_PASSWORD = "e2e admin password"
 

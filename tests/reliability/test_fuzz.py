@@ -25,7 +25,8 @@ schema = schemathesis.openapi.from_dict(SPEC).exclude(path_regex=r"stream$")
 
 @pytest.fixture(scope="module")
 def fuzz_web(pg_server: DatabaseSettings) -> Iterator[WebServer]:
-    from tests.conftest import drop_database, fresh_database
+    from adapters.postgres.database import drop_database
+    from tests.conftest import fresh_database
 
     db = fresh_database(pg_server)
     app = GroupCommitCallCenter(env=db.eventsourcing_env())
