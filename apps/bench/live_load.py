@@ -19,7 +19,7 @@ class CommitClock:
 
     def __init__(self, app: GroupCommitCallCenter) -> None:
         self.at: dict[int, float] = {}
-        commit, record = app.commit, app._record_queued
+        commit, record = app.commit, app.record_many
 
         def timed_commit(prepared: Any) -> Any:
             outcomes = commit(prepared)
