@@ -22,7 +22,7 @@ from pathlib import Path
 import psycopg
 from eventsourcing import persistence
 
-from adapters.recording.command_spool import Spool, decode_command, encode_command
+from adapters.command_spool import Spool, decode_command, encode_command
 from domain.application import CallCenter
 from domain.commands import Command
 from domain.outcome import Outcome

@@ -8,11 +8,15 @@ This adapter keeps three steps apart so the domain can record each honestly:
 * ``validate_vin`` -- length, alphabet and the ISO 3779 / North American
   check digit, raising ``InvalidVin`` with a reason the agent can read back;
 * ``decode_vin`` -- make, country and model year via the ``vininfo`` package.
+
+``extract_vin`` finds a VIN read out in the middle of an utterance (the dialogue
+policy's use). This module is the one place with VIN rules.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -193,6 +197,61 @@ def check_vin(said: str) -> VinCheck:
     except InvalidVin as error:
         return VinCheck(said, normalised, False, error.reason, error.message)
     return VinCheck(said, normalised, True)
+
+
+def check_digit_ok(vin: str) -> bool:
+    """Whether 17 VIN characters carry the right check digit; False for anything else."""
+    if len(vin) != VIN_LENGTH or not set(vin) <= ALLOWED_CHARACTERS:
+        return False
+    return check_digit(vin) == vin[CHECK_DIGIT_POSITION - 1]
+
+
+# --------------------------------------------------------------------------
+# Finding a VIN in an utterance
+# --------------------------------------------------------------------------
+
+VinNormaliser = Callable[[str], str]
+"""Spoken or typed VIN text -> candidate characters (``normalise_vin``'s contract)."""
+
+# Words that may be part of a VIN read out: never one for I, O or Q, which a VIN lacks
+# (and so the pronoun "I" is not glued on).
+_VIN_WORDS = frozenset(
+    w for w, c in {**_NATO, **_NUMBER_WORDS}.items() if c not in FORBIDDEN_LETTERS
+) | frozenset(_REPEATS)
+_UTTERANCE_SPLIT = re.compile(r"[\s,;:!?]+|(?<!\w)-|-(?!\w)|\.(?=\s|$)")
+
+
+def _vin_token(token: str) -> bool:
+    if len(token) == 1:
+        return token.isalnum() and token.upper() not in FORBIDDEN_LETTERS
+    return token in _VIN_WORDS or (token.isalnum() and any(c.isdigit() for c in token))
+
+
+def extract_vin(text: str, normaliser: VinNormaliser = normalise_vin) -> str | None:
+    """The 17-character VIN in an utterance, or None.
+
+    Looks at runs of VIN-like tokens; when a run is longer than 17 characters
+    (an article, a stray letter) the window with a valid check digit wins,
+    otherwise the last 17 characters, since fillers come before a VIN.
+    """
+    tokens = [t.strip(".-") for t in _UTTERANCE_SPLIT.split(text.lower()) if t]
+    runs: list[list[str]] = [[]]
+    for tok in filter(None, tokens):
+        if _vin_token(tok.replace("-", "")):
+            runs[-1].append(tok)
+        elif runs[-1]:
+            runs.append([])
+    candidates: list[str] = []
+    for run in runs:
+        if not run:
+            continue
+        chars = "".join(c for c in normaliser(" ".join(run)).upper() if c.isalnum())
+        if len(chars) < VIN_LENGTH:
+            continue
+        windows = [chars[i : i + VIN_LENGTH] for i in range(len(chars) - VIN_LENGTH + 1)]
+        valid = [w for w in windows if check_digit_ok(w)]
+        candidates.append(valid[0] if valid else windows[-1])
+    return candidates[-1] if candidates else None
 
 
 # --------------------------------------------------------------------------

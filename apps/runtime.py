@@ -9,8 +9,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from adapters.call_center import GroupCommitCallCenter
 from adapters.postgres.database import DatabaseSettings, EmbeddedPostgres, ensure_database
-from domain.application import CallCenter
 from projections.registry import READ_MODELS
 from projections.worker import EventSource, ProjectionWorker
 
@@ -35,7 +35,7 @@ class Config:
 class Runtime:
     config: Config
     database: DatabaseSettings
-    app: CallCenter
+    app: GroupCommitCallCenter
 
     def event_source(self) -> EventSource:
         return EventSource(self.app.recorder.events_table_name, self.app.mapper)  # type: ignore[attr-defined]
@@ -58,7 +58,7 @@ def open_runtime(config: Config | None = None) -> Iterator[Runtime]:
         embedded = EmbeddedPostgres(config.data_dir / "postgres")
         database = embedded.start()
         log.info("event store: embedded PostgreSQL in %s", embedded.data_dir)
-    app = CallCenter(env=database.eventsourcing_env())
+    app = GroupCommitCallCenter(env=database.eventsourcing_env())
     try:
         yield Runtime(config, database, app)
     finally:

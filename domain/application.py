@@ -5,27 +5,29 @@ the append transaction the event table is locked and each touched conversation i
 up to date from the store first, so several processes may write one conversation without
 losing anything to a version conflict. Redelivered inputs are recognised by their dedup key
 in the same transaction.
+
+This is the model's application service and nothing else: it plans on one thread at a
+time. The group-commit queue, the thread lock and the fast codec that the running
+processes use are added on the adapters' side (`adapters.call_center`).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
+from eventsourcing.persistence import IntegrityError, StoredEvent
 
-from domain.command_queue import CommandQueue, Receipt, outcome_of
 from domain.commands import Command
 from domain.conversation import Conversation
 from domain.errors import DomainError
 from domain.ids import conversation_id_for_room
-from domain.mapper import FastMapper, column_decoder
 from domain.outcome import Outcome
 from domain.planning import (
     CheckedAppend,
@@ -35,7 +37,7 @@ from domain.planning import (
     assumed_new,
     recorded_outcomes,
 )
-from domain.ports import BatchPlan, BatchRecorder, LoggedEvent
+from domain.ports import BatchPlan, BatchRecorder, ColumnDecoder, LoggedEvent
 
 log = logging.getLogger(__name__)
 
@@ -46,17 +48,20 @@ class CallCenter(Application[UUID]):
     name = "CallCenter"
     is_snapshotting_enabled = False
 
-    def construct_mapper(self) -> Mapper[UUID]:
-        mapper = super().construct_mapper()
-        if type(mapper) is Mapper:
-            return FastMapper(mapper.transcoder, mapper.compressor, mapper.cipher)
-        return mapper
-
-    def __init__(self, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        write_lock: AbstractContextManager[Any] | None = None,
+    ) -> None:
+        """`write_lock` guards the cached conversations; callers on several threads give
+        a real lock (one thread needs none)."""
         super().__init__(env)
         self._cache: OrderedDict[UUID, Conversation] = OrderedDict()
         self._cache_size = int(self.env.get("CONVERSATION_CACHE_SIZE") or 10_000)
-        self._write_lock = threading.Lock()
+        self._write_lock: AbstractContextManager[Any] = (
+            nullcontext() if write_lock is None else write_lock
+        )
         self._room_ids: dict[str, UUID] = {}
         checked = getattr(self.recorder, "append_checked", None)
         self._checked: CheckedAppend | None = (
@@ -65,9 +70,6 @@ class CallCenter(Application[UUID]):
         # Conversations whose cached state includes events planned by `prepare` and not
         # yet settled (committed or discarded), with how many such batches touch each.
         self._speculative: dict[UUID, int] = {}
-        self.queue = CommandQueue(
-            self._record_queued, pipeline=self if self._checked is not None else None
-        )
 
     @property
     def store(self) -> BatchRecorder:
@@ -82,22 +84,6 @@ class CallCenter(Application[UUID]):
             raise outcome.error
         return outcome
 
-    def submit(self, command: Command) -> Receipt[Outcome]:
-        """Queue a command for the next group commit."""
-        return self.queue.submit(command)
-
-    async def record_async(self, command: Command) -> Outcome:
-        """Group-committed recording for event-loop callers; raises the domain's error."""
-        outcome = await outcome_of(self.submit(command))
-        if outcome.error is not None:
-            raise outcome.error
-        return outcome
-
-    async def record_many_async(self, commands: Sequence[Command]) -> list[Outcome]:
-        """Several commands in one group-committed transaction; outcomes, never raises
-        the domain's errors (each outcome carries its own)."""
-        return await outcome_of(self.queue.submit_many(list(commands)))
-
     def record_many(self, commands: Sequence[Command]) -> list[Outcome]:
         """Record commands in order, atomically per attempt; one outcome per command."""
         outcomes: list[Outcome | None] = [None] * len(commands)
@@ -106,9 +92,6 @@ class CallCenter(Application[UUID]):
             # Never plan on top of a batch the queue planned ahead and has not settled.
             self._forget_speculation()
             return self._record_locked(commands, ids, outcomes)
-
-    def _record_queued(self, commands: Sequence[Command]) -> list[Outcome]:
-        return self.record_many(commands)
 
     def _record_locked(
         self, commands: Sequence[Command], ids: dict[int, UUID], outcomes: list[Outcome | None]
@@ -155,7 +138,7 @@ class CallCenter(Application[UUID]):
             ids[i] = cid
         return ids
 
-    # --- planning ahead (the command queue's pipeline) -----------------------------------
+    # --- planning ahead (the group-commit queue's pipeline) ------------------------------
     #
     # The queue's writer plans batch N+1 (`prepare`) while batch N's transaction runs in
     # another thread (`commit`), on the assumption that N commits. The transaction checks
@@ -163,6 +146,11 @@ class CallCenter(Application[UUID]):
     # still at the version the plan started from. When it does not hold nothing is
     # written, the speculative state of N and N+1 is dropped (`settle`), and both are
     # recorded again with `record_many`, in order.
+
+    @property
+    def can_plan_ahead(self) -> bool:
+        """Whether the store checks batches planned outside its lock (`prepare`)."""
+        return self._checked is not None
 
     def prepare(self, commands: Sequence[Command]) -> Prepared | None:
         """Plan a batch without touching the store; None if it cannot be planned ahead."""
@@ -402,9 +390,21 @@ class CallCenter(Application[UUID]):
     def conversation_for_room(self, room_name: str) -> Conversation:
         return self.conversation(conversation_id_for_room(room_name))
 
+    def column_decoder(self) -> ColumnDecoder:
+        """How a stored event's columns become a domain event, through the mapper (an
+        adapter with a codec that decodes columns directly overrides this)."""
+        to_event = self.mapper.to_domain_event
+
+        def decode(
+            originator_id: Any, originator_version: int, topic: str, state: bytes
+        ) -> DomainEventProtocol[UUID]:
+            return to_event(StoredEvent(originator_id, originator_version, topic, state))
+
+        return decode
+
     def log_of(self, conversation_id: UUID) -> list[tuple[LoggedEvent, DomainEventProtocol[UUID]]]:
         """A conversation's events in log order, each with its position and chain links."""
-        decode = column_decoder(self.mapper)
+        decode = self.column_decoder()
         out = []
         for logged in self.store.select_log(conversation_id):
             e = logged.event
@@ -414,12 +414,11 @@ class CallCenter(Application[UUID]):
     def events_of(self, conversation_id: UUID) -> list[tuple[int, DomainEventProtocol[UUID]]]:
         """A conversation's events in log order, each with its position (no chain links:
         the fast path for replay)."""
-        decode = column_decoder(self.mapper)
+        decode = self.column_decoder()
         rows = self.store.select_log_rows(conversation_id)
         return [(p, decode(conversation_id, v, topic, state)) for p, v, topic, state in rows]
 
     def close(self) -> None:
-        self.queue.close()
         close_writer = getattr(self.recorder, "close_writer", None)
         if callable(close_writer):
             close_writer()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
+from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import StoredEvent
 
 
@@ -30,6 +31,9 @@ class LoggedEvent:
     prev_hash: bytes | None
     chain_hash: bytes | None
 
+
+#: Builds a domain event from a stored event's columns (id, version, topic, state).
+ColumnDecoder = Callable[[Any, int, str, bytes], DomainEventProtocol[UUID]]
 
 #: Called inside the append transaction, with the table locked: receives the dedup keys
 #: seen for the first time and, per conversation, the stored events newer than the caller

@@ -8,9 +8,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from psycopg.rows import dict_row
+from psycopg.rows import dict_row, tuple_row
 from psycopg_pool import AsyncConnectionPool
 
+from adapters.postgres.event_log import EventLog
 from projections.conversations import CONVERSATIONS
 from projections.jsonable import jsonable
 from projections.recordings import RECORDINGS
@@ -116,7 +117,5 @@ class ReadModelQueries:
         return {r["name"]: int(r["position"]) for r in rows}
 
     async def log_head(self, events_table: str) -> int:
-        rows = await self._all(
-            f"SELECT coalesce(max(notification_id), 0) AS head FROM {events_table}"
-        )
-        return int(rows[0]["head"])
+        async with self.pool.connection() as conn, conn.cursor(row_factory=tuple_row) as cur:
+            return await EventLog(events_table).head_async(cur)

@@ -15,6 +15,7 @@ from typing import Any
 import psycopg
 from psycopg.sql import SQL, Identifier
 
+from adapters.postgres.event_log import EventLog, decoded
 from projections.base import ReadModel
 from projections.sql_store import SqlRowStore
 from projections.tracking import (
@@ -313,13 +314,7 @@ def _project_shard(
     """One worker: the events up to `upto` of the conversations in its shard, into the
     new generations (whose positions it leaves alone)."""
     mapper = spec[0].from_portable(spec)
-    # Windows of the log's positions (an index range scan each), this shard's rows only.
-    select = SQL(
-        "SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
-        "WHERE notification_id > %s AND notification_id <= %s "
-        "AND get_byte(uuid_send(originator_id), 15) %% %s = %s "
-        "ORDER BY notification_id"
-    ).format(Identifier(events_table))
+    log = EventLog(events_table)
     window = batch_size * shards
     with psycopg.connect(conninfo) as conn:
         stores = {
@@ -331,10 +326,8 @@ def _project_shard(
             until = min(after + window, upto)
             with conn.transaction(), conn.cursor() as cur:
                 relaxed_commit(cur)
-                cur.execute(select, (after, until, shards, shard), prepare=True, binary=True)
-                rows = cur.fetchall()
-                decode = mapper.decode
-                batch = [(r[0], decode(r[1], r[2], r[3], bytes(r[4]))) for r in rows]
+                rows = log.shard_window(cur, after, until, shards, shard)
+                batch = decoded(rows, mapper.decode)
                 last = until >= upto
                 for model in models:
                     store = stores[model.name]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from projections.audit import SupervisorAuditProjection
 from projections.base import ReadModel
 from projections.conversations import ConversationsProjection
+from projections.listen_ins import ListenInsProjection
 from projections.lookups import LookupsProjection
 from projections.recordings import RecordingsProjection
 from projections.transcript import TranscriptProjection
@@ -16,7 +16,7 @@ READ_MODELS: dict[str, ReadModel] = {
         TranscriptProjection(),
         LookupsProjection(),
         RecordingsProjection(),
-        SupervisorAuditProjection(),
+        ListenInsProjection(),
     )
 }
 

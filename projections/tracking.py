@@ -24,6 +24,12 @@ ONE_ACTIVE_DDL = (
 )
 PROJECTIONS_CHANNEL = "callcenter_projections"
 
+#: Read models no longer kept, with their tables (views): dropped where they are found.
+#: Derived data, so nothing is lost: the log still holds every event they were made of.
+RETIRED_READ_MODELS: dict[str, tuple[str, ...]] = {
+    "supervisor_audit": ("supervisor_audit",),  # renamed `listen_ins`
+}
+
 
 @dataclass(frozen=True)
 class Generation:
@@ -61,6 +67,7 @@ def ensure_projection(conn: Connection[Any], model: ReadModel) -> None:
         lock_model(cur, "tracking")
         cur.execute(TRACKING_DDL)
         cur.execute(ONE_ACTIVE_DDL)
+        drop_retired(cur)
         lock_model(cur, model.name)
         cur.execute(
             "SELECT 1 FROM projection_generations WHERE name = %s AND active", (model.name,)
@@ -73,6 +80,22 @@ def ensure_projection(conn: Connection[Any], model: ReadModel) -> None:
                 "VALUES (%s, 1, true)",
                 (model.name,),
             )
+
+
+def drop_retired(cur: Cursor[Any]) -> None:
+    """Drop what is left of retired read models: their views, every generation of their
+    tables, their tracking rows."""
+    retired = list(RETIRED_READ_MODELS)
+    cur.execute(
+        "SELECT name, generation FROM projection_generations WHERE name = ANY(%s)", (retired,)
+    )
+    found = cur.fetchall()
+    for name, generation in found:
+        for table in RETIRED_READ_MODELS[name]:
+            cur.execute(SQL("DROP VIEW IF EXISTS {}").format(Identifier(table)))
+            cur.execute(SQL("DROP TABLE IF EXISTS {}").format(Identifier(f"{table}_g{generation}")))
+    if found:
+        cur.execute("DELETE FROM projection_generations WHERE name = ANY(%s)", (retired,))
 
 
 def lock_active(cur: Cursor[Any], name: str) -> Generation | None:

@@ -21,7 +21,8 @@ from eventsourcing.persistence import Mapper
 from psycopg import Connection, Cursor
 from psycopg.sql import SQL, Identifier
 
-from domain.mapper import column_decoder
+from adapters.postgres.codec import column_decoder
+from adapters.postgres.event_log import EventLog, decoded
 from projections.base import ReadModel
 from projections.sql_store import SqlRowStore
 from projections.tracking import Generation, advance, ensure_projection, lock_active
@@ -44,10 +45,7 @@ class EventSource:
     def __init__(self, events_table: str, mapper: Mapper[Any]) -> None:
         self.events_table = events_table
         self.mapper = mapper
-        self._select = SQL(
-            "SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
-            "WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
-        ).format(Identifier(events_table))
+        self.log = EventLog(events_table)
         self._shared: _Decoded | None = None
         self._depth = 0
         self.max_shared_events = 50_000
@@ -70,22 +68,13 @@ class EventSource:
             hit = shared.get(after, limit)
             if hit is not None:
                 return hit
-        cur.execute(self._select, (after, limit), prepare=True, binary=True)
-        rows = cur.fetchall()
-        decode = column_decoder(self.mapper)
-        batch = [(r[0], decode(r[1], r[2], r[3], bytes(r[4]))) for r in rows]
+        batch = decoded(self.log.page(cur, after, limit), column_decoder(self.mapper))
         if shared is not None:
             shared.add(after, batch)
         return batch
 
     def head(self, cur: Cursor[Any]) -> int:
-        cur.execute(
-            SQL("SELECT coalesce(max(notification_id), 0) FROM {}").format(
-                Identifier(self.events_table)
-            )
-        )
-        row = cur.fetchone()
-        return int(row[0]) if row else 0
+        return self.log.head(cur)
 
 
 class _Decoded:

@@ -9,11 +9,15 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
-from adapters.postgres.database import DatabaseSettings, EmbeddedPostgres, ensure_database
-from domain.application import CallCenter
+from adapters.call_center import GroupCommitCallCenter
+from adapters.postgres.database import (
+    DatabaseSettings,
+    EmbeddedPostgres,
+    drop_database,
+    ensure_database,
+)
 
 
 @pytest.fixture(scope="session")
@@ -37,16 +41,6 @@ def fresh_database(server: DatabaseSettings) -> DatabaseSettings:
     return settings
 
 
-def drop_database(settings: DatabaseSettings) -> None:
-    admin = settings.with_dbname("postgres")
-    with psycopg.connect(admin.conninfo, autocommit=True) as conn:
-        conn.execute(
-            psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                psycopg.sql.Identifier(settings.dbname)
-            )
-        )
-
-
 @pytest.fixture
 def db(pg_server: DatabaseSettings) -> Iterator[DatabaseSettings]:
     settings = fresh_database(pg_server)
@@ -57,8 +51,8 @@ def db(pg_server: DatabaseSettings) -> Iterator[DatabaseSettings]:
 
 
 @pytest.fixture
-def app(db: DatabaseSettings) -> Iterator[CallCenter]:
-    application = CallCenter(env=db.eventsourcing_env())
+def app(db: DatabaseSettings) -> Iterator[GroupCommitCallCenter]:
+    application = GroupCommitCallCenter(env=db.eventsourcing_env())
     try:
         yield application
     finally:

@@ -9,7 +9,7 @@ from uuid import UUID
 
 import psycopg
 
-from domain.application import CallCenter
+from adapters.call_center import GroupCommitCallCenter
 from projections.fold import fold
 from projections.registry import READ_MODELS
 from projections.store import MemoryRowStore
@@ -32,7 +32,7 @@ def db_rows(conninfo: str, ids: Iterable[UUID]) -> dict[str, dict[Key, Row]]:
     return out
 
 
-def fold_rows(app: CallCenter, ids: Iterable[UUID]) -> dict[str, dict[Key, Row]]:
+def fold_rows(app: GroupCommitCallCenter, ids: Iterable[UUID]) -> dict[str, dict[Key, Row]]:
     events: list[tuple[int, Any]] = []
     for cid in ids:
         events.extend((logged.position, e) for logged, e in app.log_of(cid))

@@ -8,10 +8,10 @@ import sys
 import psycopg
 import pytest
 
+from adapters.call_center import GroupCommitCallCenter
 from adapters.postgres.database import DatabaseSettings
 from adapters.postgres.hashchain import verify_chains
 from domain import commands as c
-from domain.application import CallCenter
 from domain.ids import conversation_id_for_room
 from tests.factories import meta
 
@@ -19,7 +19,7 @@ ROOMS = ["call-audit-a", "call-audit-b"]
 
 
 @pytest.fixture
-def recorded(app: CallCenter) -> CallCenter:
+def recorded(app: GroupCommitCallCenter) -> GroupCommitCallCenter:
     for room in ROOMS:
         app.record(c.StartCall(room_name=room, meta=meta("webhook"), room_sid="RM"))
         for i in range(5):
@@ -31,23 +31,23 @@ def recorded(app: CallCenter) -> CallCenter:
     return app
 
 
-def _verify(app: CallCenter) -> list[str]:
+def _verify(app: GroupCommitCallCenter) -> list[str]:
     store = app.store
     report = verify_chains(store.iter_log(), store.select_heads())
     return [f.problem for f in report.findings or []]
 
 
-def _sql(db: DatabaseSettings, app: CallCenter, statement: str, *params: object) -> None:
+def _sql(db: DatabaseSettings, app: GroupCommitCallCenter, statement: str, *params: object) -> None:
     table = app.recorder.events_table_name  # type: ignore[attr-defined]
     with psycopg.connect(db.conninfo) as conn:
         conn.execute(statement.format(table=table), params)
 
 
-def test_untouched_chains_verify(recorded: CallCenter) -> None:
+def test_untouched_chains_verify(recorded: GroupCommitCallCenter) -> None:
     assert _verify(recorded) == []
 
 
-def test_an_edited_event_is_caught(recorded: CallCenter, db: DatabaseSettings) -> None:
+def test_an_edited_event_is_caught(recorded: GroupCommitCallCenter, db: DatabaseSettings) -> None:
     cid = conversation_id_for_room(ROOMS[0])
     _sql(
         db,
@@ -59,7 +59,7 @@ def test_an_edited_event_is_caught(recorded: CallCenter, db: DatabaseSettings) -
     assert _verify(recorded) == ["content was altered"]
 
 
-def test_a_removed_event_is_caught(recorded: CallCenter, db: DatabaseSettings) -> None:
+def test_a_removed_event_is_caught(recorded: GroupCommitCallCenter, db: DatabaseSettings) -> None:
     cid = conversation_id_for_room(ROOMS[1])
     _sql(
         db, recorded, "DELETE FROM {table} WHERE originator_id = %s AND originator_version = 3", cid
@@ -69,7 +69,9 @@ def test_a_removed_event_is_caught(recorded: CallCenter, db: DatabaseSettings) -
     assert "link to the previous event is broken" in problems
 
 
-def test_a_removed_newest_event_is_caught(recorded: CallCenter, db: DatabaseSettings) -> None:
+def test_a_removed_newest_event_is_caught(
+    recorded: GroupCommitCallCenter, db: DatabaseSettings
+) -> None:
     cid = conversation_id_for_room(ROOMS[1])
     _sql(
         db, recorded, "DELETE FROM {table} WHERE originator_id = %s AND originator_version = 7", cid
@@ -77,7 +79,7 @@ def test_a_removed_newest_event_is_caught(recorded: CallCenter, db: DatabaseSett
     assert any("head says v7" in p for p in _verify(recorded))
 
 
-def test_reordered_events_are_caught(recorded: CallCenter, db: DatabaseSettings) -> None:
+def test_reordered_events_are_caught(recorded: GroupCommitCallCenter, db: DatabaseSettings) -> None:
     cid = conversation_id_for_room(ROOMS[0])
     _sql(
         db,
@@ -97,7 +99,9 @@ def test_reordered_events_are_caught(recorded: CallCenter, db: DatabaseSettings)
     assert "content was altered" in problems
 
 
-def test_cli_exits_non_zero_on_tampering(recorded: CallCenter, db: DatabaseSettings) -> None:
+def test_cli_exits_non_zero_on_tampering(
+    recorded: GroupCommitCallCenter, db: DatabaseSettings
+) -> None:
     env = {
         "CALLCENTER_DATABASE_URL": f"postgresql:///{db.dbname}?host={db.host}&port={db.port}&user={db.user}",
         "PATH": "",

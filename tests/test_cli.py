@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
+from adapters.call_center import GroupCommitCallCenter
 from adapters.postgres.database import DatabaseSettings
 from domain import commands as c
-from domain.application import CallCenter
 from tests.factories import meta
 
 ROOM = "call-cli"
@@ -30,7 +30,7 @@ def cli(db: DatabaseSettings, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def call(app: CallCenter) -> CallCenter:
+def call(app: GroupCommitCallCenter) -> GroupCommitCallCenter:
     app.record(c.RequestCall(room_name=ROOM, meta=meta("api", at=0), participant_identity="cust-1"))
     app.record(c.StartCall(room_name=ROOM, meta=meta("webhook", "EV_1", at=1), room_sid="RM_1"))
     app.record(
@@ -49,7 +49,9 @@ def call(app: CallCenter) -> CallCenter:
     return app
 
 
-def test_replay_prints_the_timeline_and_state(call: CallCenter, db: DatabaseSettings) -> None:
+def test_replay_prints_the_timeline_and_state(
+    call: GroupCommitCallCenter, db: DatabaseSettings
+) -> None:
     out = cli(db, "replay", ROOM)
     assert out.returncode == 0, out.stderr
     assert 'customer: "Is the Civic available"' in out.stdout
@@ -57,7 +59,7 @@ def test_replay_prints_the_timeline_and_state(call: CallCenter, db: DatabaseSett
     assert "status            ended" in out.stdout
 
 
-def test_replay_json_at_an_instant(call: CallCenter, db: DatabaseSettings) -> None:
+def test_replay_json_at_an_instant(call: GroupCommitCallCenter, db: DatabaseSettings) -> None:
     log = call.log_of(call.conversation_for_room(ROOM).id)
     third = log[2][1].timestamp.isoformat()
     out = cli(db, "replay", ROOM, "--json", "--at", third)
@@ -68,7 +70,7 @@ def test_replay_json_at_an_instant(call: CallCenter, db: DatabaseSettings) -> No
     assert data["transcript"] == []
 
 
-def test_replay_errors_are_clear(call: CallCenter, db: DatabaseSettings) -> None:
+def test_replay_errors_are_clear(call: GroupCommitCallCenter, db: DatabaseSettings) -> None:
     missing = cli(db, "replay", "call-nobody")
     assert missing.returncode == 2
     assert "no events recorded" in missing.stderr
@@ -81,7 +83,7 @@ def test_replay_errors_are_clear(call: CallCenter, db: DatabaseSettings) -> None
 
 
 def test_rebuild_shows_progress_and_status_shows_lag(
-    call: CallCenter, db: DatabaseSettings
+    call: GroupCommitCallCenter, db: DatabaseSettings
 ) -> None:
     out = cli(db, "projections", "rebuild", "--all")
     assert out.returncode == 0, out.stderr

@@ -1,6 +1,10 @@
-"""The domain's rules: refused commands raise the domain's errors and record nothing."""
+"""The domain's rules: refused commands raise the domain's errors and record nothing.
+
+Pure rules: the application service runs on an event store in memory, no PostgreSQL."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import pytest
 
@@ -9,8 +13,19 @@ from domain.application import CallCenter
 from domain.errors import CallAlreadyEnded, DomainError, InvalidCommand, InvalidTransition
 from domain.ids import conversation_id_for_room
 from tests.factories import meta
+from tests.in_memory_store import IN_MEMORY_ENV, InMemoryRecorder
 
 ROOM = "call-rules"
+
+
+@pytest.fixture
+def app() -> Iterator[CallCenter]:
+    application = CallCenter(env=IN_MEMORY_ENV)
+    assert isinstance(application.recorder, InMemoryRecorder)
+    try:
+        yield application
+    finally:
+        application.close()
 
 
 def _event_count(app: CallCenter, room: str = ROOM) -> int:

@@ -13,10 +13,10 @@ import psycopg
 import pytest
 from eventsourcing.utils import get_topic
 
+from adapters.call_center import GroupCommitCallCenter
 from adapters.postgres.database import DatabaseSettings
 from adapters.postgres.hashchain import verify_chains
 from domain import commands as c
-from domain.application import CallCenter
 from domain.conversation import Conversation
 from domain.ids import conversation_id_for_room
 from domain.speech import SpeechPart
@@ -25,7 +25,7 @@ from tests.factories import meta
 ROOM = "call-concurrent"
 
 
-def _finals(app: CallCenter, room: str = ROOM) -> list[str]:
+def _finals(app: GroupCommitCallCenter, room: str = ROOM) -> list[str]:
     return [
         e.text  # type: ignore[attr-defined]
         for _, e in app.log_of(conversation_id_for_room(room))
@@ -42,7 +42,7 @@ def _final(i: int, source: str = "agent", external: str | None = None) -> c.Comm
     )
 
 
-def test_redelivered_inputs_are_recorded_once(app: CallCenter) -> None:
+def test_redelivered_inputs_are_recorded_once(app: GroupCommitCallCenter) -> None:
     first = app.record(
         c.StartCall(room_name=ROOM, meta=meta("webhook", "EV_room_started"), room_sid="RM_1")
     )
@@ -59,7 +59,7 @@ def test_redelivered_inputs_are_recorded_once(app: CallCenter) -> None:
     assert _finals(app) == ["utterance 1"]
 
 
-def test_a_refused_input_may_be_delivered_again(app: CallCenter) -> None:
+def test_a_refused_input_may_be_delivered_again(app: GroupCommitCallCenter) -> None:
     bad = c.EndSilence(room_name=ROOM, meta=meta("agent", "silence-1"), silent_for_s=1)
     assert app.record_many([bad])[0].status == "rejected"
     app.record(c.DetectSilence(room_name=ROOM, meta=meta("agent"), silent_for_s=31))
@@ -67,7 +67,7 @@ def test_a_refused_input_may_be_delivered_again(app: CallCenter) -> None:
 
 
 def test_concurrent_threads_lose_nothing_and_duplicate_nothing(db: DatabaseSettings) -> None:
-    apps = [CallCenter(env=db.eventsourcing_env()) for _ in range(4)]
+    apps = [GroupCommitCallCenter(env=db.eventsourcing_env()) for _ in range(4)]
     try:
 
         def write(k: int) -> None:
@@ -92,7 +92,7 @@ def test_concurrent_threads_lose_nothing_and_duplicate_nothing(db: DatabaseSetti
 
 
 def _process_writer(env: dict[str, str], worker: int, count: int) -> None:
-    app = CallCenter(env=env)
+    app = GroupCommitCallCenter(env=env)
     try:
         for i in range(count):
             app.record_many(
@@ -110,7 +110,7 @@ def _process_writer(env: dict[str, str], worker: int, count: int) -> None:
 
 
 def test_concurrent_processes_lose_nothing_and_duplicate_nothing(
-    app: CallCenter, db: DatabaseSettings
+    app: GroupCommitCallCenter, db: DatabaseSettings
 ) -> None:
     ctx = multiprocessing.get_context("spawn")
     procs = [
@@ -126,7 +126,7 @@ def test_concurrent_processes_lose_nothing_and_duplicate_nothing(
 
 
 def test_an_event_stored_under_an_older_version_is_upcast(
-    app: CallCenter, db: DatabaseSettings
+    app: GroupCommitCallCenter, db: DatabaseSettings
 ) -> None:
     app.record(c.StartCall(room_name=ROOM, meta=meta("webhook"), room_sid="RM_1"))
     cid = conversation_id_for_room(ROOM)
@@ -155,7 +155,7 @@ def test_an_event_stored_under_an_older_version_is_upcast(
 
 
 @pytest.mark.parametrize("batch", [1, 500])
-def test_group_commit_keeps_each_callers_order(app: CallCenter, batch: int) -> None:
+def test_group_commit_keeps_each_callers_order(app: GroupCommitCallCenter, batch: int) -> None:
     futures = [app.submit(_final(i)) for i in range(batch)]
     positions = [f.result().position for f in futures]
     assert positions == sorted(positions)
@@ -170,11 +170,13 @@ class _Noted(c.Command):
         pass
 
 
-def _table(app: CallCenter) -> str:
+def _table(app: GroupCommitCallCenter) -> str:
     return app.recorder.events_table_name  # type: ignore[attr-defined,no-any-return]
 
 
-def test_each_inputs_key_is_on_its_first_event(app: CallCenter, db: DatabaseSettings) -> None:
+def test_each_inputs_key_is_on_its_first_event(
+    app: GroupCommitCallCenter, db: DatabaseSettings
+) -> None:
     app.record(c.StartCall(room_name=ROOM, meta=meta("webhook", "EV_started"), room_sid="RM_1"))
     app.record(_final(1, external="item_1"))
     with psycopg.connect(db.conninfo) as conn:
@@ -190,7 +192,7 @@ def test_each_inputs_key_is_on_its_first_event(app: CallCenter, db: DatabaseSett
 
 
 def test_an_input_that_makes_no_event_is_recorded_once(
-    app: CallCenter, db: DatabaseSettings
+    app: GroupCommitCallCenter, db: DatabaseSettings
 ) -> None:
     app.record(c.StartCall(room_name=ROOM, meta=meta("webhook"), room_sid="RM_1"))
     noted = _Noted(room_name=ROOM, meta=meta("api", external_id="note-1"))
@@ -206,7 +208,7 @@ def test_an_input_that_makes_no_event_is_recorded_once(
 
 
 def test_keys_and_heads_kept_by_an_earlier_version_still_count(
-    app: CallCenter, db: DatabaseSettings
+    app: GroupCommitCallCenter, db: DatabaseSettings
 ) -> None:
     """A database written before keys moved onto events and heads into a log: its
     inputs are still recognised, and its heads still checked."""

@@ -8,16 +8,16 @@ import signal
 
 import psycopg
 
+from adapters.call_center import GroupCommitCallCenter
 from adapters.postgres.database import DatabaseSettings
 from domain import commands as c
-from domain.application import CallCenter
 from projections.registry import READ_MODELS
 from projections.worker import EventSource, ProjectionWorker
 from tests.factories import meta
 from tests.readmodels import db_rows, fold_rows
 
 
-def _record_calls(app: CallCenter, calls: int, lines: int) -> set[object]:
+def _record_calls(app: GroupCommitCallCenter, calls: int, lines: int) -> set[object]:
     commands: list[c.Command] = []
     for k in range(calls):
         room = f"call-crash-{k}"
@@ -37,7 +37,9 @@ def _record_calls(app: CallCenter, calls: int, lines: int) -> set[object]:
     return {cmd.conversation_id for cmd in commands}
 
 
-def _worker(db: DatabaseSettings, app: CallCenter, hook: object = None) -> ProjectionWorker:
+def _worker(
+    db: DatabaseSettings, app: GroupCommitCallCenter, hook: object = None
+) -> ProjectionWorker:
     source = EventSource(app.recorder.events_table_name, app.mapper)  # type: ignore[attr-defined]
     return ProjectionWorker(
         db.conninfo, source, list(READ_MODELS.values()), batch_size=50, hook=hook
@@ -45,7 +47,7 @@ def _worker(db: DatabaseSettings, app: CallCenter, hook: object = None) -> Proje
 
 
 def _kill_self_mid_batch(env: dict[str, str], conninfo: str, kill_at: int) -> None:
-    app = CallCenter(env=env)
+    app = GroupCommitCallCenter(env=env)
     batches = {"n": 0}
 
     def hook(name: str, position: int) -> None:
@@ -57,7 +59,7 @@ def _kill_self_mid_batch(env: dict[str, str], conninfo: str, kill_at: int) -> No
 
 
 def test_killed_projection_process_resumes_exactly_once(
-    app: CallCenter, db: DatabaseSettings
+    app: GroupCommitCallCenter, db: DatabaseSettings
 ) -> None:
     ids = _record_calls(app, calls=6, lines=40)
     ctx = multiprocessing.get_context("spawn")
@@ -77,7 +79,9 @@ def test_killed_projection_process_resumes_exactly_once(
     assert db_rows(db.conninfo, ids) == fold_rows(app, ids)
 
 
-def test_exception_mid_batch_rolls_the_batch_back(app: CallCenter, db: DatabaseSettings) -> None:
+def test_exception_mid_batch_rolls_the_batch_back(
+    app: GroupCommitCallCenter, db: DatabaseSettings
+) -> None:
     ids = _record_calls(app, calls=3, lines=30)
     calls = {"n": 0}
 

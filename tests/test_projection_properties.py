@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from adapters.call_center import GroupCommitCallCenter
 from adapters.postgres.database import DatabaseSettings
 from apps.runtime import Runtime
 from domain import commands as c
-from domain.application import CallCenter
 from domain.meta import EventMeta
 from projections.fold import fold
 from projections.rebuild import rebuild
@@ -129,7 +129,7 @@ def scenarios(draw: st.DrawFn) -> list[c.Command]:
 
 
 @pytest.fixture
-def live(app: CallCenter, db: DatabaseSettings) -> Iterator[ProjectionWorker]:
+def live(app: GroupCommitCallCenter, db: DatabaseSettings) -> Iterator[ProjectionWorker]:
     rt = Runtime(config=None, database=db, app=app)  # type: ignore[arg-type]
     worker = rt.projection_worker()
     worker.catch_up()  # creates the read-model tables before the first example reads them
@@ -145,7 +145,7 @@ def live(app: CallCenter, db: DatabaseSettings) -> Iterator[ProjectionWorker]:
 )
 @given(commands=scenarios(), chunk=st.integers(1, 10))
 def test_live_equals_rebuild_equals_fold(
-    app: CallCenter,
+    app: GroupCommitCallCenter,
     db: DatabaseSettings,
     live: ProjectionWorker,
     commands: list[c.Command],
@@ -174,7 +174,7 @@ def test_live_equals_rebuild_equals_fold(
 )
 @given(commands=scenarios(), cut=st.floats(0, 1))
 def test_replay_at_t_equals_the_events_up_to_t(
-    app: CallCenter, commands: list[c.Command], cut: float
+    app: GroupCommitCallCenter, commands: list[c.Command], cut: float
 ) -> None:
     app.record_many(commands)
     room = commands[0].room_name

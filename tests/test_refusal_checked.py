@@ -4,7 +4,7 @@ plans as if it were new, and must ask the store before it refuses a command ther
 from __future__ import annotations
 
 from domain import commands as c
-from domain.application import CallCenter
+from adapters.call_center import GroupCommitCallCenter as CallCenter
 from domain.errors import CallAlreadyEnded
 from domain.ids import conversation_id_for_room
 from tests.factories import meta

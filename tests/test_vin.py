@@ -1,4 +1,4 @@
-"""VIN normalising, validation, check digit and decoding."""
+"""VIN normalising, validation, check digit, finding a VIN in an utterance and decoding."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from adapters.vin import (
     VinCheck,
     VinDetails,
     check_digit,
+    check_digit_ok,
     check_vin,
     decode_vin,
+    extract_vin,
     normalise_vin,
     validate_vin,
 )
@@ -264,3 +266,28 @@ def test_decode_never_fails_on_a_valid_vin(sixteen: str) -> None:
     assert details.check_digit_valid
     assert details.make
     assert details.model_year is None or 1980 <= details.model_year <= 2039
+
+
+def test_check_digit_ok_says_no_rather_than_raising() -> None:
+    assert check_digit_ok("1HGCM82633A004352")
+    assert not check_digit_ok("1HGCM82643A004352")
+    assert not check_digit_ok("1HGCM82633A00435")  # sixteen characters
+    assert not check_digit_ok("1HGCM826O3A004352")  # an O
+
+
+@pytest.mark.parametrize(
+    ("said", "vin"),
+    [
+        ("my vin is 1HGCM82633A004352 thanks", "1HGCM82633A004352"),
+        (
+            "it's one h g c m eight two six three three a zero zero four three five two",
+            "1HGCM82633A004352",
+        ),
+        # "double" repeats the character after it.
+        ("vin 1 h g c m 8 2 6 3 3 a double zero 4 3 5 2", "1HGCM82633A004352"),
+        ("I have 1HGCM82633A004352", "1HGCM82633A004352"),  # the pronoun is not a letter
+        ("my vin is one two three", None),
+    ],
+)
+def test_extract_vin_from_an_utterance(said: str, vin: str | None) -> None:
+    assert extract_vin(said) == vin

@@ -97,6 +97,18 @@ def ensure_database(settings: DatabaseSettings) -> None:
             )
 
 
+def drop_database(settings: DatabaseSettings) -> None:
+    """Drop the database, closing its connections first (throw-away test and bench
+    databases)."""
+    admin = settings.with_dbname("postgres")
+    with psycopg.connect(admin.conninfo, autocommit=True) as conn:
+        conn.execute(
+            psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                psycopg.sql.Identifier(settings.dbname)
+            )
+        )
+
+
 #: Server settings for the embedded server, a write-heavy event store: larger WAL buffers
 #: (a 2,000-event batch filled the default 4 MB and stalled commits), checkpoints spaced
 #: further apart (each one forced a burst of full-page writes every minute or so at

@@ -8,13 +8,8 @@ number words and digit strings into integers. Pure functions, no I/O.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-
-VinNormaliser = Callable[[str], str]
-"""Spoken or typed VIN text -> candidate characters (same contract as adapters.vin)."""
-
-VIN_LENGTH = 17
 
 # --- numbers -----------------------------------------------------------------------
 
@@ -315,91 +310,7 @@ def _prices(tokens: Sequence[Token]) -> tuple[int | None, int | None]:
     return lo, hi
 
 
-# --- VINs ----------------------------------------------------------------------------
-
-_VIN_CHARS = frozenset("ABCDEFGHJKLMNPRSTUVWXYZ0123456789")
-_TRANSLIT = {
-    **{str(d): d for d in range(10)},
-    "A": 1, "B": 2, "C": 3, "D": 4, "E": 5, "F": 6, "G": 7, "H": 8, "J": 1, "K": 2,
-    "L": 3, "M": 4, "N": 5, "P": 7, "R": 9, "S": 2, "T": 3, "U": 4, "V": 5, "W": 6,
-    "X": 7, "Y": 8, "Z": 9,
-}  # fmt: skip
-_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
-_NATO = {
-    "alpha": "A", "alfa": "A", "bravo": "B", "charlie": "C", "delta": "D", "echo": "E",
-    "foxtrot": "F", "golf": "G", "hotel": "H", "juliet": "J", "juliett": "J", "kilo": "K",
-    "lima": "L", "mike": "M", "november": "N", "papa": "P", "romeo": "R", "sierra": "S",
-    "tango": "T", "uniform": "U", "victor": "V", "whiskey": "W", "whisky": "W",
-    "xray": "X", "yankee": "Y", "zulu": "Z",
-}  # fmt: skip
-_SPOKEN_DIGITS = {w: str(v) for w, v in _UNITS.items()}
-_REPEAT = {"double": 2, "triple": 3}
-
-
-def simple_vin_normaliser(said: str) -> str:
-    """Spoken/typed VIN to characters: digits words, NATO words, double/triple, letters."""
-    out: list[str] = []
-    repeat = 1
-    for token in re.split(r"[\s\-.,;:/_]+", said.lower()):
-        if not token:
-            continue
-        if token in _REPEAT:
-            repeat = _REPEAT[token]
-            continue
-        piece = _SPOKEN_DIGITS.get(token) or _NATO.get(token) or token.upper()
-        out.append(piece[0] * repeat + piece[1:])
-        repeat = 1
-    return "".join(out)
-
-
-def vin_check_digit_ok(vin: str) -> bool:
-    """North American check digit (position 9); False for any non-VIN characters."""
-    if len(vin) != VIN_LENGTH or not set(vin) <= _VIN_CHARS:
-        return False
-    total = sum(_TRANSLIT[c] * w for c, w in zip(vin, _WEIGHTS, strict=True))
-    expected = "X" if total % 11 == 10 else str(total % 11)
-    return vin[8] == expected
-
-
-def _vin_token(token: str) -> bool:
-    # only tokens that are plausibly part of a read-out VIN; "i", "o", "q" are never
-    # in a VIN, which also stops the pronoun "I" from being glued on
-    if len(token) == 1:
-        return token.isalnum() and token not in "ioq"
-    return (
-        token in _SPOKEN_DIGITS
-        or token in _NATO
-        or token in _REPEAT
-        or (token.isalnum() and any(c.isdigit() for c in token))
-    )
-
-
-def extract_vin(text: str, normaliser: VinNormaliser = simple_vin_normaliser) -> str | None:
-    """The 17-character VIN in an utterance, or None.
-
-    Looks at runs of VIN-like tokens; when a run is longer than 17 characters
-    (an article, a stray letter) the window with a valid check digit wins,
-    otherwise the last 17 characters, since fillers come before a VIN.
-    """
-    tokens = re.split(r"[\s,;:!?]+|(?<!\w)-|-(?!\w)|\.(?=\s|$)", text.lower())
-    tokens = [t.strip(".-") for t in tokens if t and t.strip(".-")]
-    runs: list[list[str]] = [[]]
-    for tok in tokens:
-        if _vin_token(tok.replace("-", "")):
-            runs[-1].append(tok)
-        elif runs[-1]:
-            runs.append([])
-    candidates: list[str] = []
-    for run in runs:
-        if not run:
-            continue
-        chars = "".join(c for c in normaliser(" ".join(run)).upper() if c.isalnum())
-        if len(chars) < VIN_LENGTH:
-            continue
-        windows = [chars[i : i + VIN_LENGTH] for i in range(len(chars) - VIN_LENGTH + 1)]
-        valid = [w for w in windows if vin_check_digit_ok(w)]
-        candidates.append(valid[0] if valid else windows[-1])
-    return candidates[-1] if candidates else None
+# --- VINs (the rules for the characters themselves are adapters.vin's) ----------------
 
 
 def mentions_vin(text: str) -> bool:

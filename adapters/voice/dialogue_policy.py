@@ -26,16 +26,15 @@ from livekit.agents.types import (
 )
 from livekit.agents.utils import is_given
 
+from adapters.vin import VinNormaliser, extract_vin, normalise_vin
+
 from .dealership_nlu import (
-    VinNormaliser,
     extract_name,
     extract_phone,
     extract_time,
-    extract_vin,
     has_phrase,
     mentions_vin,
     parse_vehicle_query,
-    simple_vin_normaliser,
 )
 
 LOOKUP_VEHICLE = "lookup_vehicle"
@@ -240,7 +239,7 @@ class DealershipDialoguePolicy(llm.LLM[Literal["metrics_collected", "error"]]):
     def __init__(
         self,
         *,
-        vin_normaliser: VinNormaliser = simple_vin_normaliser,
+        vin_normaliser: VinNormaliser = normalise_vin,
         info: DealershipInfo | None = None,
         words_per_chunk: int = 4,
         announce_tool_calls: bool = True,

@@ -1,7 +1,7 @@
 """Local speech-to-text on pocketsphinx, shaped as a livekit-agents 1.8.9 ``stt.STT``.
 
 Uses pocketsphinx's bundled US English acoustic model with the dealership language
-model from :mod:`adapters.voice.lm_builder` (or the bundled generic LM). Streaming
+model from :mod:`tools.lm_builder` (or the bundled generic LM). Streaming
 segmentation uses pocketsphinx's own ``Endpointer`` VAD, so utterance boundaries and
 FINAL_TRANSCRIPT timing do not depend on the agent's silero VAD.
 """
@@ -28,7 +28,7 @@ from livekit.agents.types import (
 )
 from livekit.agents.utils import AudioBuffer, is_given, shortuuid
 
-from .lm_builder import DICT_PATH, LM_PATH
+from .dealership_lm import DICT_PATH, LM_PATH
 from .resample import SincResampler
 
 SAMPLE_RATE = 16000

@@ -15,7 +15,8 @@ from livekit.agents import llm, stt, tts, vad
 from livekit.plugins import cartesia, deepgram, silero
 from livekit.plugins import openai as lk_openai
 
-from .dealership_nlu import VinNormaliser, simple_vin_normaliser
+from adapters.vin import VinNormaliser, normalise_vin
+
 from .dialogue_policy import DealershipDialoguePolicy
 from .espeak_tts import EspeakTTS
 from .pocketsphinx_stt import PocketsphinxSTT
@@ -90,7 +91,7 @@ def select_providers(
     env: Mapping[str, str],
     *,
     vad_model: vad.VAD | None = None,
-    vin_normaliser: VinNormaliser = simple_vin_normaliser,
+    vin_normaliser: VinNormaliser = normalise_vin,
     cloud: CloudFactories | None = None,
 ) -> Providers:
     """Pick providers from environment variables.

@@ -16,9 +16,9 @@ from livekit.agents.voice.events import CloseEvent
 from adapters.agent_sink import AppSource, EventSink
 from adapters.voice.providers import Providers
 from apps.agent.assistant import GREETING, DealershipAssistant
+from apps.agent.call_audio import CallRecording, make_recording
 from apps.agent.config import AgentConfig
 from apps.agent.facts import Facts
-from apps.agent.recording import CallRecording, make_recording
 from apps.agent.room_events import RoomEvents
 from apps.agent.session_events import SessionEvents
 from apps.agent.silence import SilenceMonitor

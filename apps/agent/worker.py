@@ -16,6 +16,7 @@ from collections.abc import Callable
 from livekit.agents import AgentServer, JobContext, JobProcess
 from livekit.plugins import silero
 
+from adapters.call_center import GroupCommitCallCenter
 from adapters.livekit.tokens import AGENT_NAME
 from adapters.postgres.database import DatabaseSettings
 from adapters.voice.providers import describe, select_providers
@@ -24,7 +25,6 @@ from apps.agent.config import AgentConfig
 from apps.agent.retry import with_backoff
 from apps.gc_tuning import tune_gc
 from domain import commands as c
-from domain.application import CallCenter
 
 log = logging.getLogger("callcenter.agent")
 
@@ -39,13 +39,15 @@ def prewarm(proc: JobProcess) -> None:
     proc.userdata["vad"] = silero.VAD.load()
 
 
-def app_factory(config: AgentConfig) -> Callable[[], CallCenter]:
+def app_factory(config: AgentConfig) -> Callable[[], GroupCommitCallCenter]:
     """Opened lazily by the event sink: the store may be down when a call starts."""
 
-    def open_app() -> CallCenter:
+    def open_app() -> GroupCommitCallCenter:
         if not config.database_url:
             raise ConnectionError("CALLCENTER_DATABASE_URL is not set in the job process")
-        return CallCenter(env=DatabaseSettings.from_url(config.database_url).eventsourcing_env())
+        return GroupCommitCallCenter(
+            env=DatabaseSettings.from_url(config.database_url).eventsourcing_env()
+        )
 
     return open_app
 

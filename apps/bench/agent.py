@@ -2,7 +2,7 @@
 
 The agent records every fact through `adapters.agent_sink.EventSink`: `put(command)` on
 the event loop only appends to a deque; a background task on the same loop takes batches
-and hands each to a worker thread (`CallCenter.record_many`). What the loop pays per
+and hands each to a worker thread (`GroupCommitCallCenter.record_many`). What the loop pays per
 event is the `put` plus its share of that task's work (batching, handing off, counting
 outcomes): measured as the loop thread's CPU time while the sink records the commands of
 simulated calls into the real store, divided by the events (the writing itself runs in
@@ -21,16 +21,18 @@ import time
 from pathlib import Path
 from typing import Any
 
+from adapters.call_center import GroupCommitCallCenter
 from apps.bench.common import BenchContext, BenchResult, Figure
 from apps.bench.ingest_load import prebuild
 from apps.bench.workload import CallMix
-from domain.application import CallCenter
 
 BENCH = "agent"
 BURST = 20  # events put between yields to the loop (an agent's events come in bursts)
 
 
-async def _measure_sink(app: CallCenter, commands: list[Any], spool: Path) -> dict[str, float]:
+async def _measure_sink(
+    app: GroupCommitCallCenter, commands: list[Any], spool: Path
+) -> dict[str, float]:
     from adapters.agent_sink import EventSink
 
     sink = EventSink(app, spool_dir=spool)
@@ -92,7 +94,7 @@ def run(ctx: BenchContext) -> BenchResult:
     result = BenchResult(BENCH)
     count = 5_000 if ctx.quick else 50_000
     with ctx.database("agent") as db:
-        app = CallCenter(env=db.eventsourcing_env())
+        app = GroupCommitCallCenter(env=db.eventsourcing_env())
         try:
             mix = CallMix(100, prefix="agent", seed=9)
             commands = prebuild(mix, count)

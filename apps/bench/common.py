@@ -17,7 +17,7 @@ from typing import Any, TextIO
 import psycopg
 from psycopg.sql import SQL, Identifier
 
-from adapters.postgres.database import DatabaseSettings, ensure_database
+from adapters.postgres.database import DatabaseSettings, drop_database, ensure_database
 from apps.progress import ProgressBar
 
 
@@ -105,14 +105,6 @@ class BenchContext:
 
     def step(self, bench: str, text: str) -> None:
         self.progress.step(bench, text)
-
-
-def drop_database(settings: DatabaseSettings) -> None:
-    admin = settings.with_dbname("postgres")
-    with psycopg.connect(admin.conninfo, autocommit=True) as conn:
-        conn.execute(
-            SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(Identifier(settings.dbname))
-        )
 
 
 # --- statistics ----------------------------------------------------------------------------

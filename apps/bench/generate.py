@@ -8,12 +8,12 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from adapters.call_center import GroupCommitCallCenter
+from adapters.group_commit import Receipt
 from adapters.postgres.database import DatabaseSettings
 from apps.bench.common import BenchContext
 from apps.bench.workload import CallMix, simulated_meta
 from apps.gc_tuning import tune_gc
-from domain.application import CallCenter
-from domain.command_queue import Receipt
 
 CHUNK = 2000  # commands per submission (one transaction each, or part of one)
 IN_FLIGHT = 4
@@ -23,7 +23,7 @@ BASE = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 def _fill(env: dict[str, str], index: int, events: int, concurrent_calls: int, counter: Any) -> int:
     """Record commands of interleaved simulated calls until `events` events are stored."""
     tune_gc()  # as the agent's job processes do
-    app = CallCenter(env=env)
+    app = GroupCommitCallCenter(env=env)
     try:
         mix = CallMix(
             concurrent_calls,

@@ -3,7 +3,7 @@ a command's submission to its durable commit.
 
 The load is open-loop: a generator thread submits commands of N interleaved calls at a
 fixed rate, whatever the writer's progress (no coordinated omission), through the
-application's group commit (`CallCenter.submit`); latency counts from when each command
+application's group commit (`GroupCommitCallCenter.submit`); latency counts from when each command
 was due. A rate is *sustained* when at least 97% of what was offered in the window
 committed within it, the 99th percentile stayed under a second and the backlog under half
 a second of load. Rates are stepped up until one is not sustained twice running (each
@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from adapters.call_center import GroupCommitCallCenter
 from adapters.postgres.database import DatabaseSettings
 from apps.bench.common import BenchContext, BenchResult, Figure, percentiles
 from apps.bench.ingest_baselines import (
@@ -33,7 +34,6 @@ from apps.bench.ingest_baselines import (
     sample_rows,
 )
 from apps.bench.ingest_load import RunStats, drive_processes
-from domain.application import CallCenter
 
 BENCH = "ingest"
 
@@ -120,7 +120,7 @@ def run(ctx: BenchContext) -> BenchResult:
     calls = 200 if quick else 1000
     sweep: list[dict[str, Any]] = []
     with ctx.database("ingest") as db:
-        app = CallCenter(env=db.eventsourcing_env())
+        app = GroupCommitCallCenter(env=db.eventsourcing_env())
         try:
             ctx.step(BENCH, "sampling stored events of the workload for the baselines")
             rows = sample_rows(app, 20_000 if quick else 120_000)

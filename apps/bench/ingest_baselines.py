@@ -13,9 +13,9 @@ from uuid import UUID
 import psycopg
 from eventsourcing.application import Application
 
+from adapters.call_center import GroupCommitCallCenter
 from adapters.postgres.database import DatabaseSettings
 from apps.bench.workload import CallMix
-from domain.application import CallCenter
 from domain.conversation import Conversation
 
 RAW_DDL = (
@@ -27,7 +27,7 @@ RAW_DDL = (
 )
 
 
-def sample_rows(app: CallCenter, count: int) -> list[tuple[Any, ...]]:
+def sample_rows(app: GroupCommitCallCenter, count: int) -> list[tuple[Any, ...]]:
     """Stored events of the same workload (same sizes), as rows of the events table."""
     mix = CallMix(200, prefix="sample", seed=3)
     conversations: dict[UUID, Conversation] = {}

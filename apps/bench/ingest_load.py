@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from adapters.call_center import GroupCommitCallCenter
+from adapters.group_commit import Receipt
 from adapters.postgres.database import DatabaseSettings
 from apps.bench.common import percentiles
 from apps.bench.workload import CallMix
 from apps.gc_tuning import tune_gc
-from domain.application import CallCenter
-from domain.command_queue import Receipt
 from domain.commands import Command
 from domain.outcome import Outcome
 
@@ -76,7 +76,7 @@ def prebuild(mix: CallMix, count: int) -> list[Command]:
 
 
 def drive(
-    app: CallCenter,
+    app: GroupCommitCallCenter,
     mix: CallMix,
     rate: float,
     duration: float,
@@ -157,7 +157,7 @@ def _writer_process(
     results: Any,
 ) -> None:
     tune_gc()  # as the agent's job processes do
-    app = CallCenter(env=env)
+    app = GroupCommitCallCenter(env=env)
     try:
         mix = CallMix(calls, prefix=f"{prefix}-p{index}", seed=100 + index)
         app.record_many([mix.next_for(0)])  # connect and warm up before the clock starts
@@ -181,14 +181,14 @@ def drive_processes(
     """The same open-loop load from `processes` writer processes (as several agent
     workers would write), each with its share of the calls and of the rate."""
     if processes == 1:
-        app = CallCenter(env=db.eventsourcing_env())
+        app = GroupCommitCallCenter(env=db.eventsourcing_env())
         try:
             mix = CallMix(calls, prefix=f"{prefix}-p0", seed=100)
             app.record_many([mix.next_for(0)])
             return drive(app, mix, rate, duration, warmup)
         finally:
             app.close()
-    CallCenter(env=db.eventsourcing_env()).close()  # the tables exist before they start
+    GroupCommitCallCenter(env=db.eventsourcing_env()).close()  # the tables exist before they start
     ctx = multiprocessing.get_context("spawn")
     ready, results = ctx.Queue(), ctx.Queue()
     gos = [ctx.Queue() for _ in range(processes)]

@@ -33,12 +33,12 @@ from uuid import UUID
 import httpx
 import psycopg
 
+from adapters.call_center import GroupCommitCallCenter
 from adapters.postgres.database import DatabaseSettings
 from apps.bench.common import BenchContext, BenchResult, Figure, percentiles
 from apps.bench.live_load import CommitClock, run_load
 from apps.bench.live_processes import CLIENTS, PASSWORD, _clients, _project, _serve
 from apps.bench.workload import CallMix
-from domain.application import CallCenter
 
 BENCH = "live"
 CALLS = 200
@@ -100,7 +100,7 @@ def run(ctx: BenchContext) -> BenchResult:
             b = percentiles(baseline[r])
             ctx.step(BENCH, f"  at {r:,.0f}/s: p50 {b['p50']:.2f} ms, p99 {b['p99']:.2f} ms")
 
-        app = CallCenter(env=db.eventsourcing_env())
+        app = GroupCommitCallCenter(env=db.eventsourcing_env())
         clock = CommitClock(app)
         server_stop = mp.Event()
         server: Any = None

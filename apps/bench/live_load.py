@@ -8,18 +8,18 @@ import gc
 import time
 from typing import Any
 
+from adapters.call_center import GroupCommitCallCenter
 from apps.bench.ingest_load import prebuild
 from apps.bench.workload import CallMix
-from domain.application import CallCenter
 
 
 class CommitClock:
     """Wraps the load application's commits: the moment each event's transaction
     returned, by log position."""
 
-    def __init__(self, app: CallCenter) -> None:
+    def __init__(self, app: GroupCommitCallCenter) -> None:
         self.at: dict[int, float] = {}
-        commit, record = app.commit, app._record_queued
+        commit, record = app.commit, app.record_many
 
         def timed_commit(prepared: Any) -> Any:
             outcomes = commit(prepared)
@@ -43,7 +43,9 @@ class CommitClock:
                 self.at[p] = t
 
 
-def run_load(app: CallCenter, mix: CallMix, rate: float, seconds: float) -> tuple[float, float]:
+def run_load(
+    app: GroupCommitCallCenter, mix: CallMix, rate: float, seconds: float
+) -> tuple[float, float]:
     """Submit commands at `rate`/s for `seconds` (open loop); (start, end) of the run."""
     commands = prebuild(mix, int(rate * seconds) + 1)
     gc.collect()

@@ -11,8 +11,8 @@ import threading
 import time
 from typing import Any
 
+from adapters.call_center import GroupCommitCallCenter
 from apps.gc_tuning import tune_gc
-from domain.application import CallCenter
 
 CLIENTS = 100
 PASSWORD = "bench-password"
@@ -27,7 +27,7 @@ def _project(env: dict[str, str], conninfo: str, ready: Any, stop: Any) -> None:
     from projections.worker import EventSource, ProjectionWorker
 
     tune_gc()  # as `callcenter projections run` does
-    app = CallCenter(env=env)
+    app = GroupCommitCallCenter(env=env)
     source = EventSource(app.recorder.events_table_name, app.mapper)  # type: ignore[attr-defined]
     worker = ProjectionWorker(conninfo, source, list(READ_MODELS.values()))
     worker.start()
@@ -57,7 +57,7 @@ def _serve(
     from projections.worker import EventSource, ProjectionWorker
 
     tune_gc()  # as `callcenter serve` does
-    app = CallCenter(env=env)
+    app = GroupCommitCallCenter(env=env)
     source = EventSource(app.recorder.events_table_name, app.mapper)  # type: ignore[attr-defined]
     worker = (
         ProjectionWorker(conninfo, source, list(READ_MODELS.values())) if with_projections else None

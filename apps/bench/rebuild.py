@@ -24,11 +24,12 @@ from eventsourcing.projection import Projection, ProjectionRunner
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
+from adapters.call_center import GroupCommitCallCenter
+from adapters.postgres.codec import column_decoder
 from adapters.postgres.database import DatabaseSettings
+from adapters.postgres.event_log import EventLog
 from apps.bench.common import BenchContext, BenchResult, Figure
 from apps.bench.generate import generate
-from domain.application import CallCenter
-from domain.mapper import column_decoder
 from projections.base import ReadModel
 from projections.rebuild import RebuildProgress, rebuild_all
 from projections.registry import READ_MODELS
@@ -40,13 +41,11 @@ BENCH = "rebuild"
 STOCK_GENERATION = 900  # the stock runner's own tables: <table>_g900
 
 
-def raw_scan(db: DatabaseSettings, app: CallCenter, limit: int = 5000) -> tuple[int, float]:
+def raw_scan(
+    db: DatabaseSettings, app: GroupCommitCallCenter, limit: int = 5000
+) -> tuple[int, float]:
     """Every event, keyset-paged and decoded; (events, seconds)."""
-    table = Identifier(app.recorder.events_table_name)  # type: ignore[attr-defined]
-    query = SQL(
-        "SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
-        "WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
-    ).format(table)
+    log = EventLog(app.recorder.events_table_name)  # type: ignore[attr-defined]
     mapper: Any = app.mapper
     decode = column_decoder(mapper)  # the same decoding the projections use
     n = 0
@@ -54,8 +53,7 @@ def raw_scan(db: DatabaseSettings, app: CallCenter, limit: int = 5000) -> tuple[
     with psycopg.connect(db.conninfo, row_factory=tuple_row) as conn, conn.cursor() as cur:
         after = 0
         while True:
-            cur.execute(query, (after, limit), prepare=True, binary=True)
-            rows = cur.fetchall()
+            rows = log.page(cur, after, limit)
             if not rows:
                 break
             for row in rows:
@@ -113,7 +111,7 @@ def stock_runner(
     target = int(row[0]) if row else None
     started = time.perf_counter()
     with ProjectionRunner(
-        application_class=CallCenter,
+        application_class=GroupCommitCallCenter,
         projection_class=StockProjection,
         view_class=StockView,
         env=db.eventsourcing_env(),
@@ -156,7 +154,7 @@ def run(ctx: BenchContext) -> BenchResult:
             concurrent_calls=200 if quick else 500,
             processes=1 if quick else 2,
         )
-        app = CallCenter(env=db.eventsourcing_env())
+        app = GroupCommitCallCenter(env=db.eventsourcing_env())
         try:
             ctx.step(BENCH, "baseline: raw keyset scan with decoding")
             raw_n, raw_s = raw_scan(db, app)

@@ -17,9 +17,9 @@ import psycopg
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
+from adapters.call_center import GroupCommitCallCenter
 from apps.bench.common import BenchContext, BenchResult, Figure
 from apps.bench.workload import one_hour_call
-from domain.application import CallCenter
 from domain.ids import conversation_id_for_room
 from projections.replay import replay
 
@@ -41,7 +41,7 @@ def run(ctx: BenchContext) -> BenchResult:
     result = BenchResult(BENCH)
     repeat = 3 if ctx.quick else 7
     with ctx.database("replay") as db:
-        app = CallCenter(env=db.eventsourcing_env())
+        app = GroupCommitCallCenter(env=db.eventsourcing_env())
         try:
             commands = one_hour_call(ROOM)
             ctx.step(BENCH, f"recording a one-hour call: {len(commands):,} commands")

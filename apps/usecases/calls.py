@@ -6,10 +6,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from adapters.call_center import GroupCommitCallCenter
 from adapters.livekit.tokens import LiveKitSettings, customer_token, monitor_token
 from adapters.tickets import CallerTicket, ReconnectTickets
 from domain import commands as c
-from domain.application import CallCenter
 from domain.errors import RoomUnavailable
 from domain.meta import EventMeta
 
@@ -33,7 +33,9 @@ class ListenInGrant:
 
 
 class CallAccess:
-    def __init__(self, app: CallCenter, livekit: LiveKitSettings, tickets: ReconnectTickets):
+    def __init__(
+        self, app: GroupCommitCallCenter, livekit: LiveKitSettings, tickets: ReconnectTickets
+    ):
         self.app, self.livekit, self.tickets = app, livekit, tickets
 
     async def request_call(

@@ -13,6 +13,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from adapters.call_center import GroupCommitCallCenter
 from adapters.inventory import Inventory
 from adapters.livekit.webhooks import WebhookVerifier
 from adapters.postgres.login_throttle import LoginThrottle
@@ -34,7 +35,6 @@ from apps.web.ratelimit import RateLimiter
 from apps.web.routes_webhooks import livekit_webhook
 from apps.web.security import SecurityHeaders, content_security_policy
 from apps.web.settings import WebSettings
-from domain.application import CallCenter
 from projections.queries import ReadModelQueries
 from projections.worker import ProjectionWorker
 
@@ -46,7 +46,7 @@ MAX_BODY = 1024 * 1024
 class WebInputs:
     """What the web app is built from; routes get `Dependencies` (apps/web/dependencies.py)."""
 
-    app: CallCenter
+    app: GroupCommitCallCenter
     conninfo: str
     settings: WebSettings
     projections: ProjectionWorker | None  # None: projections run in another process

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 
 if TYPE_CHECKING:  # annotations only: the modules below import this one
+    from adapters.call_center import GroupCommitCallCenter
     from adapters.livekit.webhooks import WebhookVerifier
     from adapters.postgres.login_throttle import LoginThrottle
     from adapters.storage import RecordingStore
@@ -19,13 +20,12 @@ if TYPE_CHECKING:  # annotations only: the modules below import this one
     from apps.web.metrics import Metrics
     from apps.web.ratelimit import RateLimiter
     from apps.web.settings import WebSettings
-    from domain.application import CallCenter
     from projections.queries import ReadModelQueries
 
 
 @dataclass(frozen=True)
 class Dependencies:
-    app: CallCenter
+    app: GroupCommitCallCenter
     settings: WebSettings
     calls: CallAccess
     dealership: DealershipServices

@@ -19,8 +19,9 @@ import psycopg
 from eventsourcing.persistence import Mapper
 from psycopg.sql import SQL, Identifier
 
+from adapters.postgres.codec import column_decoder
+from adapters.postgres.event_log import EventLog
 from apps.web.messages import Message, call_message, complete, dashboard_message
-from domain.mapper import column_decoder
 from projections.queries import ReadModelQueries
 from projections.tracking import PROJECTIONS_CHANNEL
 
@@ -75,21 +76,7 @@ class Broadcaster:
         self._calls: dict[UUID, set[Subscriber]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
-        table = Identifier(events_table)
-        self._range = SQL(
-            "SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
-            "WHERE notification_id > %s AND notification_id <= %s ORDER BY notification_id LIMIT %s"
-        ).format(table)
-        self._range_one = SQL(
-            "SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
-            "WHERE originator_id = %s AND notification_id > %s AND notification_id <= %s "
-            "ORDER BY notification_id LIMIT %s"
-        ).format(table)
-        self._range_some = SQL(
-            "SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
-            "WHERE notification_id > %s AND notification_id <= %s "
-            "AND originator_id = ANY(%s) ORDER BY notification_id LIMIT %s"
-        ).format(table)
+        self.log = EventLog(events_table)
         self._epoch = 0  # moves on every subscription
         # Where the round being published will leave `position` once its rows are read:
         # a client subscribing meanwhile starts there (its messages in the round were
@@ -213,11 +200,7 @@ class Broadcaster:
             self.queries.pool.connection() as conn,
             conn.cursor(row_factory=psycopg.rows.tuple_row) as cur,
         ):
-            if watched is None:
-                await cur.execute(self._range, (after, upto, self.chunk), binary=True)
-            else:
-                await cur.execute(self._range_some, (after, upto, watched, self.chunk), binary=True)
-            return list(await cur.fetchall())
+            return await self.log.range_async(cur, after, upto, self.chunk, watched)
 
     async def _read(
         self, conversation_id: UUID | None, after: int, upto: int
@@ -229,10 +212,9 @@ class Broadcaster:
             self.queries.pool.connection() as conn,
             conn.cursor(row_factory=psycopg.rows.tuple_row) as cur,
         ):
-            await cur.execute(
-                self._range_one, (conversation_id, after, upto, self.chunk), binary=True
+            return await self.log.conversation_range_async(
+                cur, conversation_id, after, upto, self.chunk
             )
-            return list(await cur.fetchall())
 
     async def _render(
         self, rows: list[tuple[Any, ...]], *, dashboard: bool, calls: bool | None = None

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from adapters.call_center import GroupCommitCallCenter
 from adapters.postgres.database import DatabaseSettings, EmbeddedPostgres
-from domain.application import CallCenter
 from domain.ids import conversation_id_for_room
 
 
@@ -42,12 +42,12 @@ class StoppablePostgres:
         self.embedded.stop()
 
 
-def logged(app: CallCenter, room: str) -> list[Any]:
+def logged(app: GroupCommitCallCenter, room: str) -> list[Any]:
     """The room's domain events, in log order."""
     return [event for _, event in app.log_of(conversation_id_for_room(room))]
 
 
-def types(app: CallCenter, room: str) -> list[str]:
+def types(app: GroupCommitCallCenter, room: str) -> list[str]:
     return [type(e).__name__ for e in logged(app, room)]
 
 

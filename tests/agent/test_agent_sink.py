@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from adapters.agent_sink import EventSink
-from adapters.recording.command_spool import COMMAND_TYPES, decode_command, encode_command
+from adapters.call_center import GroupCommitCallCenter
+from adapters.command_spool import COMMAND_TYPES, decode_command, encode_command
 from apps.agent.facts import Facts
 from domain import commands as c
-from domain.application import CallCenter
 from domain.commands import Command
 from domain.meta import EventMeta
 from tests.agent.helpers import StoppablePostgres, eventually, logged
@@ -64,7 +64,7 @@ def test_codec_round_trips_every_kind_of_field() -> None:
 
 async def test_put_is_cheap_and_never_waits(tmp_path: Path) -> None:
     """Measured on the event loop: `put` alone, and building a command plus `put`."""
-    sink = EventSink(lambda: CallCenter(), spool_dir=tmp_path, max_memory=1_000_000)
+    sink = EventSink(lambda: GroupCommitCallCenter(), spool_dir=tmp_path, max_memory=1_000_000)
     facts = Facts(ROOM, "job-perf", sink.put)
     n = 20_000
     commands = [interim(i) for i in range(n)]
@@ -82,7 +82,7 @@ async def test_put_is_cheap_and_never_waits(tmp_path: Path) -> None:
 
 
 async def test_events_are_written_in_order_and_a_redelivery_records_once(
-    app: CallCenter, tmp_path: Path
+    app: GroupCommitCallCenter, tmp_path: Path
 ) -> None:
     sink = EventSink(app, spool_dir=tmp_path, batch_size=7)
     await sink.start()
@@ -96,7 +96,9 @@ async def test_events_are_written_in_order_and_a_redelivery_records_once(
     assert not list(tmp_path.glob("*.jsonl"))  # nothing left to adopt
 
 
-async def test_rejections_are_logged_not_retried(app: CallCenter, tmp_path: Path) -> None:
+async def test_rejections_are_logged_not_retried(
+    app: GroupCommitCallCenter, tmp_path: Path
+) -> None:
     sink = EventSink(app, spool_dir=tmp_path)
     await sink.start()
     meta = EventMeta(source="agent", external_id="rej/1")
@@ -112,7 +114,7 @@ async def test_store_down_buffers_spills_and_flushes_everything_in_order(
 ) -> None:
     env = pg.env()
     sink = EventSink(
-        lambda: CallCenter(env=env),
+        lambda: GroupCommitCallCenter(env=env),
         spool_dir=tmp_path / "spool",
         max_memory=20,
         batch_size=7,
@@ -147,7 +149,7 @@ async def test_store_down_buffers_spills_and_flushes_everything_in_order(
     await asyncio.to_thread(pg.start)
     assert await sink.flush(60)
     await sink.close()
-    check = CallCenter(env=env)
+    check = GroupCommitCallCenter(env=env)
     try:
         texts = [e.text for e in logged(check, ROOM)[1:]]
     finally:
@@ -161,7 +163,7 @@ async def test_events_left_at_shutdown_are_adopted_by_the_next_sink(
 ) -> None:
     env, spool_dir = pg.env(), tmp_path / "spool"
     room = "call-adopted"
-    first = EventSink(lambda: CallCenter(env=env), spool_dir=spool_dir, max_memory=5)
+    first = EventSink(lambda: GroupCommitCallCenter(env=env), spool_dir=spool_dir, max_memory=5)
     await first.start()
     await asyncio.to_thread(pg.stop)
     for i in range(12):
@@ -171,12 +173,14 @@ async def test_events_left_at_shutdown_are_adopted_by_the_next_sink(
     assert len(left.read_text().splitlines()) == 12
 
     await asyncio.to_thread(pg.start)
-    second = EventSink(lambda: CallCenter(env=env), spool_dir=spool_dir, base_delay_s=0.05)
+    second = EventSink(
+        lambda: GroupCommitCallCenter(env=env), spool_dir=spool_dir, base_delay_s=0.05
+    )
     await second.start()
     assert second.stats.adopted == 12
     await eventually(lambda: second.backlog == 0, what="the adopted spool to be written")
     await second.close()
-    check = CallCenter(env=env)
+    check = GroupCommitCallCenter(env=env)
     try:
         assert [e.text for e in logged(check, room)[1:]] == [f"n{i}" for i in range(12)]
     finally:

@@ -8,11 +8,11 @@ import asyncio
 
 import pytest
 
+from adapters.call_center import GroupCommitCallCenter
 from adapters.voice.providers import Providers
 from apps.agent.assistant import GREETING
 from apps.agent.call import Call
 from apps.agent.config import AgentConfig
-from domain.application import CallCenter
 from tests.agent.audio_io import FakeSpeaker, SpeechInput
 from tests.agent.helpers import eventually, logged
 
@@ -25,7 +25,7 @@ def of(events: list[object], name: str) -> list[object]:
 
 
 async def test_a_spoken_vin_becomes_transcripts_a_lookup_a_reply_and_metrics(
-    app: CallCenter, agent_config: AgentConfig, providers: Providers
+    app: GroupCommitCallCenter, agent_config: AgentConfig, providers: Providers
 ) -> None:
     mic, speaker = SpeechInput(), FakeSpeaker(speed=2.0)
     call = Call(
@@ -90,7 +90,7 @@ async def test_a_spoken_vin_becomes_transcripts_a_lookup_a_reply_and_metrics(
 
 @pytest.mark.parametrize("who", ["user"])
 async def test_the_session_events_keep_the_state_of_the_conversation(
-    app: CallCenter, agent_config: AgentConfig, providers: Providers, who: str
+    app: GroupCommitCallCenter, agent_config: AgentConfig, providers: Providers, who: str
 ) -> None:
     """The aggregate's user/agent state follows the session's, via the events."""
     mic, speaker = SpeechInput(), FakeSpeaker(speed=4.0)

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from adapters.agent_sink import EventSink
+from adapters.call_center import GroupCommitCallCenter
 from apps.agent.facts import Facts
 from apps.agent.silence import SilenceMonitor
 from domain import commands as c
-from domain.application import CallCenter
 from tests.agent.helpers import logged
 
 ROOM = "call-silence"
@@ -84,7 +84,7 @@ def test_bad_settings_are_refused() -> None:
         SilenceMonitor(print, print, timeout_s=0)
 
 
-async def test_silence_becomes_domain_events(app: CallCenter, tmp_path: Path) -> None:
+async def test_silence_becomes_domain_events(app: GroupCommitCallCenter, tmp_path: Path) -> None:
     sink = EventSink(app, spool_dir=tmp_path)
     await sink.start()
     facts = Facts(ROOM, "job-silence", sink.put)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 
+from adapters.call_center import GroupCommitCallCenter
 from adapters.voice.providers import Providers
 from apps.agent.assistant import GREETING
 from apps.agent.call import Call
 from apps.agent.config import AgentConfig
 from apps.usecases.dealership import DealershipServices
-from domain.application import CallCenter
 from tests.agent.helpers import logged
 
 ROOM = "call-tools"
@@ -23,7 +23,7 @@ def of(events: list[object], name: str) -> list[object]:
 
 
 async def test_tool_calls_through_the_dialogue_policy_become_events(
-    app: CallCenter, agent_config: AgentConfig, providers: Providers
+    app: GroupCommitCallCenter, agent_config: AgentConfig, providers: Providers
 ) -> None:
     call = Call(
         room_name=ROOM,

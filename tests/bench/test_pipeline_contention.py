@@ -10,10 +10,10 @@ import multiprocessing
 import threading
 from collections import Counter
 
+from adapters.call_center import GroupCommitCallCenter
 from adapters.postgres.database import DatabaseSettings
 from adapters.postgres.hashchain import verify_chains
 from domain import commands as c
-from domain.application import CallCenter
 from domain.ids import conversation_id_for_room
 from domain.meta import EventMeta
 
@@ -29,7 +29,7 @@ def _final(room: str, writer: str, i: int, *, external: bool = True) -> c.Comman
 
 
 def _other_process(env: dict[str, str]) -> None:
-    app = CallCenter(env=env)
+    app = GroupCommitCallCenter(env=env)
     try:
         for i in range(PER_WRITER // 10):
             batch = [_final(r, "proc", i) for r in ROOMS]
@@ -39,7 +39,7 @@ def _other_process(env: dict[str, str]) -> None:
 
 
 def test_pipelined_queue_direct_callers_and_another_process(
-    app: CallCenter, db: DatabaseSettings
+    app: GroupCommitCallCenter, db: DatabaseSettings
 ) -> None:
     for room in ROOMS:
         app.record(c.StartCall(room_name=room, meta=EventMeta(source="webhook")))

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from adapters.postgres.database import DatabaseSettings
+from adapters.call_center import GroupCommitCallCenter
+from adapters.postgres.database import DatabaseSettings, drop_database
 from apps.runtime import Config, Runtime
 from apps.stack.processes import free_port
 from apps.stack.stack import LocalStack, StackOptions, StackPorts
-from domain.application import CallCenter
-from tests.conftest import drop_database, fresh_database
+from tests.conftest import fresh_database
 
 ADMIN_PASSWORD = "e2e admin password"
 
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.e2e
 def stack(pg_server: DatabaseSettings) -> Iterator[LocalStack]:
     db = fresh_database(pg_server)
     data_dir = Path(tempfile.mkdtemp(prefix="callcenter-e2e-"))
-    app = CallCenter(env=db.eventsourcing_env())
+    app = GroupCommitCallCenter(env=db.eventsourcing_env())
     udp = free_port()
     ports = StackPorts(
         web=free_port(),

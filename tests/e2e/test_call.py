@@ -239,7 +239,7 @@ def test_the_supervisor_hears_the_call_unseen_and_is_audited(
     assert call.supervisor_identity not in agent_seen
     with psycopg.connect(stack.runtime.database.conninfo) as conn:
         audit = conn.execute(
-            "SELECT action, supervisor FROM supervisor_audit WHERE conversation_id = %s ORDER BY position",
+            "SELECT action, supervisor FROM listen_ins WHERE conversation_id = %s ORDER BY position",
             (conversation_id_for_room(call.room),),
         ).fetchall()
     assert audit == [("listen_in_started", "admin"), ("listen_in_ended", "admin")]

@@ -13,9 +13,9 @@ from typing import Any
 
 import httpx
 
+from adapters.call_center import GroupCommitCallCenter
 from adapters.livekit.webhooks import sign_webhook
 from domain import commands as c
-from domain.application import CallCenter
 from domain.meta import EventMeta
 
 
@@ -32,7 +32,12 @@ class SoakStats:
 
 class SoakLoad:
     def __init__(
-        self, base_url: str, app: CallCenter, api_key: str, api_secret: str, stats: SoakStats
+        self,
+        base_url: str,
+        app: GroupCommitCallCenter,
+        api_key: str,
+        api_secret: str,
+        stats: SoakStats,
     ) -> None:
         self.base_url, self.app, self.key, self.secret, self.stats = (
             base_url,

@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from adapters.call_center import GroupCommitCallCenter
 from adapters.postgres.database import DatabaseSettings, EmbeddedPostgres
 from domain import commands as c
-from domain.application import CallCenter
 from domain.ids import conversation_id_for_room
 from domain.meta import EventMeta
 from tests.readmodels import db_rows, fold_rows, wait_for_position
@@ -37,7 +37,9 @@ def own_postgres() -> Iterator[tuple[EmbeddedPostgres, DatabaseSettings]]:
             server.stop()
 
 
-def _load(app: CallCenter, stop: threading.Event, acked: list[str], failed: list[str]) -> None:
+def _load(
+    app: GroupCommitCallCenter, stop: threading.Event, acked: list[str], failed: list[str]
+) -> None:
     """Closed-loop callers through the group commit, like the agent and webhooks."""
     i = 0
     while not stop.is_set():
@@ -90,7 +92,7 @@ def _follow(
 
 def test_postgres_restart_mid_load(own_postgres: tuple[EmbeddedPostgres, DatabaseSettings]) -> None:
     server, db = own_postgres
-    app = CallCenter(env=db.eventsourcing_env())
+    app = GroupCommitCallCenter(env=db.eventsourcing_env())
     for web in serve(app, db, web_settings()):
         for room in ROOMS:
             web.webhook(room_event("room_started", room))

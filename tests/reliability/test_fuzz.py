@@ -13,10 +13,10 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from adapters.call_center import GroupCommitCallCenter
 from adapters.postgres.database import DatabaseSettings
 from adapters.postgres.hashchain import verify_chains
 from apps.web.openapi import SPEC
-from domain.application import CallCenter
 from tests.readmodels import db_rows, fold_rows
 from tests.web.conftest import WebServer, serve, web_settings
 
@@ -25,10 +25,11 @@ schema = schemathesis.openapi.from_dict(SPEC).exclude(path_regex=r"stream$")
 
 @pytest.fixture(scope="module")
 def fuzz_web(pg_server: DatabaseSettings) -> Iterator[WebServer]:
-    from tests.conftest import drop_database, fresh_database
+    from adapters.postgres.database import drop_database
+    from tests.conftest import fresh_database
 
     db = fresh_database(pg_server)
-    app = CallCenter(env=db.eventsourcing_env())
+    app = GroupCommitCallCenter(env=db.eventsourcing_env())
     try:
         yield from serve(app, db, web_settings())
     finally:

@@ -15,10 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from adapters.call_center import GroupCommitCallCenter
 from adapters.postgres.database import DatabaseSettings
 from adapters.postgres.hashchain import verify_chains
 from apps.stack.processes import free_port
-from domain.application import CallCenter
 from tests.reliability.soak_load import SoakLoad, SoakStats
 from tests.reliability.test_web_restart import _start
 from tests.web.conftest import ADMIN_PASSWORD, API_KEY, API_SECRET
@@ -42,7 +42,7 @@ def _metric(text: str, name: str) -> list[float]:
     return [float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name)]
 
 
-def test_soak(app: CallCenter, db: DatabaseSettings, tmp_path: Path) -> None:
+def test_soak(app: GroupCommitCallCenter, db: DatabaseSettings, tmp_path: Path) -> None:
     port = free_port()
     web = _start(db, port, tmp_path / "web.log", CALLCENTER_TOKEN_RATE_PER_MINUTE="1000000")
     base = f"http://127.0.0.1:{port}"

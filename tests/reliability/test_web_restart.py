@@ -13,10 +13,10 @@ from pathlib import Path
 
 import httpx
 
+from adapters.call_center import GroupCommitCallCenter
 from adapters.postgres.database import DatabaseSettings
 from apps.stack.processes import free_port
 from domain import commands as c
-from domain.application import CallCenter
 from domain.ids import conversation_id_for_room
 from domain.meta import EventMeta
 from tests.web.conftest import ADMIN_PASSWORD, API_KEY, API_SECRET
@@ -89,7 +89,7 @@ def _client(
 
 
 def test_sse_clients_survive_a_killed_web_app(
-    app: CallCenter, db: DatabaseSettings, tmp_path: Path
+    app: GroupCommitCallCenter, db: DatabaseSettings, tmp_path: Path
 ) -> None:
     start = app.record(c.StartCall(room_name=ROOM, meta=EventMeta(source="webhook"))).position or 0
     port = free_port()

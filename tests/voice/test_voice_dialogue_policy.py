@@ -9,11 +9,11 @@ import pytest
 from livekit.agents import Agent, AgentSession, RunContext, function_tool, llm
 from livekit.agents.voice.run_result import RunResult
 
+from adapters.vin import extract_vin
 from adapters.voice.dealership_nlu import (
     extract_name,
     extract_phone,
     extract_time,
-    extract_vin,
     parse_vehicle_query,
 )
 from adapters.voice.dialogue_policy import PREAMBLES, DealershipDialoguePolicy

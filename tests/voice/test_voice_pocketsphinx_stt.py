@@ -8,8 +8,8 @@ from livekit import rtc
 from livekit.agents import stt
 from voice_helpers import spoken, to_room_frames
 
-from adapters.voice.asr_eval import word_accuracy
 from adapters.voice.pocketsphinx_stt import MonoResampler, PocketsphinxSTT
+from tools.asr_eval import word_accuracy
 
 SENTENCE = "I would like to book a test drive"
 # measured (deterministic): 0.875 with the dealership LM, recognize and stream alike

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from livekit import rtc
 
-from adapters.voice.asr_eval import espeak_frame
 from adapters.voice.espeak_tts import EspeakNotInstalledError, find_espeak
 from adapters.voice.resample import resample
+from tools.asr_eval import espeak_frame
 
 
 def require_espeak() -> None:

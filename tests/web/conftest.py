@@ -14,6 +14,7 @@ import httpx
 import pytest
 import uvicorn
 
+from adapters.call_center import GroupCommitCallCenter
 from adapters.livekit.tokens import LiveKitSettings
 from adapters.livekit.webhooks import sign_webhook
 from adapters.postgres.database import DatabaseSettings
@@ -21,7 +22,6 @@ from adapters.storage import S3Settings
 from apps.web.app import WebInputs, create_app
 from apps.web.auth import hash_password
 from apps.web.settings import WebSettings
-from domain.application import CallCenter
 from projections.registry import READ_MODELS
 from projections.worker import EventSource, ProjectionWorker
 
@@ -39,7 +39,7 @@ def free_port() -> int:
 @dataclass
 class WebServer:
     url: str
-    app: CallCenter
+    app: GroupCommitCallCenter
     db: DatabaseSettings
     settings: WebSettings
 
@@ -87,7 +87,9 @@ def web_settings(s3: S3Settings | None = None, rate: int = 10_000) -> WebSetting
     )
 
 
-def serve(app: CallCenter, db: DatabaseSettings, settings: WebSettings) -> Iterator[WebServer]:
+def serve(
+    app: GroupCommitCallCenter, db: DatabaseSettings, settings: WebSettings
+) -> Iterator[WebServer]:
     source = EventSource(app.recorder.events_table_name, app.mapper)  # type: ignore[attr-defined]
     worker = ProjectionWorker(db.conninfo, source, list(READ_MODELS.values()))
     web = create_app(WebInputs(app, db.conninfo, settings, worker))
@@ -108,7 +110,7 @@ def serve(app: CallCenter, db: DatabaseSettings, settings: WebSettings) -> Itera
 
 
 @pytest.fixture
-def web(app: CallCenter, db: DatabaseSettings) -> Iterator[WebServer]:
+def web(app: GroupCommitCallCenter, db: DatabaseSettings) -> Iterator[WebServer]:
     yield from serve(app, db, web_settings())
 
 

@@ -99,7 +99,6 @@ def test_vehicle_lookup(web: WebServer) -> None:
 
 def test_inventory_match(web: WebServer) -> None:
     from adapters.inventory import Inventory
-
     from apps.usecases.dealership import DealershipServices
 
     vehicle = Inventory.load().all()[0]
@@ -245,7 +244,7 @@ def test_monitor_token_is_hidden_listen_only_and_audited(web: WebServer) -> None
 
     with psycopg.connect(web.db.conninfo) as conn:
         audit = conn.execute(
-            "SELECT action, supervisor FROM supervisor_audit ORDER BY position"
+            "SELECT action, supervisor FROM listen_ins ORDER BY position"
         ).fetchall()
     assert audit == [("listen_in_started", "admin"), ("listen_in_ended", "admin")]
 

@@ -1,4 +1,4 @@
-"""Recording: the agent's own recorder uploads to a real MinIO with retries; failures are
+"""Call audio: the agent's own recorder uploads to a real MinIO with retries; failures are
 events, never the end of the call; the egress request is what the design asks for."""
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ import av
 import pytest
 from livekit import api
 
+from adapters.call_center import GroupCommitCallCenter
 from adapters.storage import S3Settings, object_key
 from adapters.voice.providers import Providers
 from apps.agent.call import Call
+from apps.agent.call_audio import AgentRecording, EgressRecording, egress_request
 from apps.agent.config import AgentConfig
-from apps.agent.recording import AgentRecording, EgressRecording, egress_request
-from domain.application import CallCenter
 from domain.ids import conversation_id_for_room
 from tests.agent.audio_io import FakeSpeaker, SpeechInput
 from tests.agent.helpers import MINIO_BINARY, Minio, eventually, free_port, logged
@@ -44,7 +44,7 @@ async def run_call(call: Call, *, customer_audio: bool = True) -> None:
 
 
 async def test_agent_recording_is_uploaded_with_retries_once_storage_is_back(
-    app: CallCenter,
+    app: GroupCommitCallCenter,
     agent_config: AgentConfig,
     providers: Providers,
     tmp_path: Path,
@@ -103,7 +103,7 @@ async def test_agent_recording_is_uploaded_with_retries_once_storage_is_back(
 
 
 async def test_a_failed_upload_is_an_event_and_the_call_ends_normally(
-    app: CallCenter, agent_config: AgentConfig, providers: Providers
+    app: GroupCommitCallCenter, agent_config: AgentConfig, providers: Providers
 ) -> None:
     room = "call-upload-fails"
     nowhere = S3Settings(endpoint=f"127.0.0.1:{free_port()}", access_key="a", secret_key="b")
@@ -121,7 +121,7 @@ async def test_a_failed_upload_is_an_event_and_the_call_ends_normally(
 
 
 async def test_no_customer_audio_means_no_recording(
-    app: CallCenter, agent_config: AgentConfig, providers: Providers
+    app: GroupCommitCallCenter, agent_config: AgentConfig, providers: Providers
 ) -> None:
     config = dataclasses.replace(agent_config, recording_mode="agent")
     room = "call-silent-customer"
@@ -147,7 +147,7 @@ def test_egress_request_is_audio_only_dual_channel_ogg_to_s3() -> None:
 
 
 async def test_an_egress_that_cannot_start_is_a_failed_recording(
-    app: CallCenter, agent_config: AgentConfig, tmp_path: Path
+    app: GroupCommitCallCenter, agent_config: AgentConfig, tmp_path: Path
 ) -> None:
     require_minio()
     minio = Minio(tmp_path / "minio")
@@ -184,7 +184,7 @@ async def test_an_egress_that_cannot_start_is_a_failed_recording(
 
 
 async def test_recording_waits_for_the_customer_audio_not_a_timer(
-    app: CallCenter, agent_config: AgentConfig, providers: Providers
+    app: GroupCommitCallCenter, agent_config: AgentConfig, providers: Providers
 ) -> None:
     config = dataclasses.replace(agent_config, recording_mode="agent")
     call = Call(room_name="call-trigger", session_key="job-t", config=config, app=app,

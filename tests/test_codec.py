@@ -12,11 +12,11 @@ from eventsourcing.persistence import Mapper
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from adapters.call_center import GroupCommitCallCenter
+from adapters.postgres.codec import FastMapper, plain_float_fields
 from domain import events as ev
-from domain.application import CallCenter
-from domain.mapper import FastMapper, plain_float_fields
 
-APP = CallCenter(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+APP = GroupCommitCallCenter(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
 FAST = APP.mapper
 LIBRARY = Mapper(APP.mapper.transcoder)
 

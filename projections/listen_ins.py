@@ -1,4 +1,4 @@
-"""The supervisor audit: who listened to which call, and when."""
+"""Supervisors' listen-ins: who listened to which call, and when."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from projections.base import ReadModel, occurred, source
 from projections.store import RowStore
 from projections.tables import TableSpec
 
-SUPERVISOR_AUDIT = TableSpec(
-    name="supervisor_audit",
+LISTEN_INS = TableSpec(
+    name="listen_ins",
     columns=(
         ("conversation_id", "uuid"),
         ("position", "bigint"),
@@ -26,14 +26,14 @@ SUPERVISOR_AUDIT = TableSpec(
 )
 
 
-class SupervisorAuditProjection(ReadModel):
-    name = "supervisor_audit"
-    tables = (SUPERVISOR_AUDIT,)
+class ListenInsProjection(ReadModel):
+    name = "listen_ins"
+    tables = (LISTEN_INS,)
 
     def _put(self, e: Any, position: int, store: RowStore, action: str) -> None:
         store.put(
-            SUPERVISOR_AUDIT,
-            SUPERVISOR_AUDIT.blank(
+            LISTEN_INS,
+            LISTEN_INS.blank(
                 conversation_id=e.originator_id,
                 position=position,
                 action=action,

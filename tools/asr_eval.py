@@ -1,6 +1,6 @@
 """Word accuracy of the pocketsphinx STT on espeak-ng speech, with and without the LM.
 
-``uv run python -m adapters.voice.asr_eval`` prints per-sentence results. Measured
+``python3 -m uv run python -m tools.asr_eval`` prints per-sentence results. Measured
 (10 sentences, 95 words; the output is deterministic):
 
 ================================  ===========  ==============
@@ -29,8 +29,8 @@ from pathlib import Path
 
 from livekit import rtc
 
-from .espeak_tts import find_espeak
-from .pocketsphinx_stt import (
+from adapters.voice.espeak_tts import find_espeak
+from adapters.voice.pocketsphinx_stt import (
     PocketsphinxOptions,
     StreamingRecognizer,
     buffer_to_pcm16k,

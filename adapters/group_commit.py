@@ -8,7 +8,7 @@ queue's one condition, which is what waiters wait on (a `Future` per command cos
 than planning the command). Once submitted, a command is written even if its caller
 stops waiting.
 
-With a pipeline (the application's `prepare` / `commit` / `settle`), the writer plans the
+With a pipeline (the application service's `prepare` / `commit` / `settle`), the writer plans the
 next batch while the previous one's transaction runs in a second thread, so the Python
 work of planning overlaps the database's work of appending. Batches still commit one at a
 time, in the order they were taken; a batch whose plan no longer fits the store (another

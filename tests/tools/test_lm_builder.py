@@ -9,11 +9,9 @@ from pathlib import Path
 import pocketsphinx
 import pytest
 
-from adapters.voice import lm_builder
-from adapters.voice.lm_builder import (
-    CORPUS_PATH,
-    DICT_PATH,
-    LM_PATH,
+from adapters.voice.dealership_lm import CORPUS_PATH, DICT_PATH, LM_PATH
+from tools import lm_builder
+from tools.lm_builder import (
     build_arpa,
     build_dealership_model,
     load_dictionary_words,
@@ -24,7 +22,7 @@ from adapters.voice.lm_builder import (
 def test_regenerating_gives_the_committed_files() -> None:
     model = build_dealership_model()
     assert model.arpa == LM_PATH.read_text(encoding="utf-8"), (
-        "data/dealership.lm is stale: run `uv run python -m adapters.voice.lm_builder`"
+        "data/dealership.lm is stale: run `python3 -m uv run python -m tools.lm_builder`"
     )
     assert model.dictionary == DICT_PATH.read_text(encoding="utf-8")
 

@@ -1,10 +1,10 @@
-"""The library's mapper with fewer steps per event (pure transcoding, no I/O)."""
+"""The stored events' codec: the library's mapper with fewer steps per event (orjson and
+the C JSON encoder; pure transcoding, no I/O), and decoding straight from columns."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable
 from datetime import datetime
 from json.encoder import c_encode_basestring, c_encode_basestring_ascii, c_make_encoder  # type: ignore[attr-defined]
 from typing import Any
@@ -22,6 +22,8 @@ from eventsourcing.persistence import (
     find_id_convertor,
 )
 from eventsourcing.utils import get_topic, resolve_topic
+
+from domain.ports import ColumnDecoder
 
 
 class FastMapper(Mapper[UUID]):
@@ -221,10 +223,6 @@ def plain_float_fields(cls: type) -> tuple[str, ...] | None:
         if not kinds <= _PLAIN:
             return None
     return tuple(floats)
-
-
-#: Builds a domain event from a stored event's columns (id, version, topic, state).
-ColumnDecoder = Callable[[Any, int, str, bytes], DomainEventProtocol[UUID]]
 
 
 def column_decoder(mapper: Mapper[UUID]) -> ColumnDecoder:

@@ -6,7 +6,7 @@ renormalised to the words not seen after the history. The output is byte-for-byt
 deterministic (sorted n-grams, fixed float formatting), so the generated
 ``data/dealership.lm`` can be committed and checked by a test.
 
-Regenerate with ``uv run python -m adapters.voice.lm_builder``.
+Regenerate with ``python3 -m uv run python -m tools.lm_builder``.
 """
 
 from __future__ import annotations
@@ -22,12 +22,10 @@ from pathlib import Path
 
 import pocketsphinx
 
+from adapters.voice.dealership_lm import CORPUS_PATH, DICT_PATH, LM_PATH
+
 log = logging.getLogger(__name__)
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
-CORPUS_PATH = DATA_DIR / "dealership_corpus.txt"
-LM_PATH = DATA_DIR / "dealership.lm"
-DICT_PATH = DATA_DIR / "dealership.dic"
 
 BOS = "<s>"
 EOS = "</s>"

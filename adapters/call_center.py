@@ -1,0 +1,62 @@
+"""The call center as the running processes use it: the domain's application service
+with a thread lock, the group-commit queue and the fast codec.
+
+`domain.application.CallCenter` plans on one thread at a time and knows nothing of
+threads, event loops or JSON libraries; this is where they are plugged in. Build every
+long-lived application (web app, agent worker, CLI, benches) from this class.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from uuid import UUID
+
+from eventsourcing.persistence import Mapper
+
+from adapters.group_commit import CommandQueue, Receipt, outcome_of
+from adapters.postgres.codec import FastMapper, column_decoder
+from domain.application import CallCenter
+from domain.commands import Command
+from domain.outcome import Outcome
+from domain.ports import ColumnDecoder
+
+
+class GroupCommitCallCenter(CallCenter):
+    """Callers on any thread or event loop; their commands are written in few
+    transactions (`submit`, `record_async`, `record_many_async`)."""
+
+    name = "CallCenter"  # the same application (its tables, its environment prefix)
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        super().__init__(env, write_lock=threading.Lock())
+        self.queue = CommandQueue(self.record_many, pipeline=self if self.can_plan_ahead else None)
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        mapper = super().construct_mapper()
+        if type(mapper) is Mapper:
+            return FastMapper(mapper.transcoder, mapper.compressor, mapper.cipher)
+        return mapper
+
+    def column_decoder(self) -> ColumnDecoder:
+        return column_decoder(self.mapper)
+
+    def submit(self, command: Command) -> Receipt[Outcome]:
+        """Queue a command for the next group commit."""
+        return self.queue.submit(command)
+
+    async def record_async(self, command: Command) -> Outcome:
+        """Group-committed recording for event-loop callers; raises the domain's error."""
+        outcome = await outcome_of(self.submit(command))
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome
+
+    async def record_many_async(self, commands: Sequence[Command]) -> list[Outcome]:
+        """Several commands in one group-committed transaction; outcomes, never raises
+        the domain's errors (each outcome carries its own)."""
+        return await outcome_of(self.queue.submit_many(list(commands)))
+
+    def close(self) -> None:
+        self.queue.close()
+        super().close()

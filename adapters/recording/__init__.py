@@ -1,1 +1,0 @@
-"""Durable recording of the agent's commands on their way to the event store."""
