@@ -1,9 +1,14 @@
 """The state every part of the `Conversation` aggregate reads, and the rule they share.
 
 Public methods of the parts are commands: they check the rules first and only then trigger
-an event, so a refused command leaves the aggregate untouched. `@event` methods only change
-state; they also run when the aggregate is rebuilt from stored events, so they never check
-rules (old events must always replay).
+an event, so a refused command leaves the aggregate untouched.
+
+An event's fields are declared once, in `domain/events.py`. Each part binds the classes it
+records, subclassing those that change state with an `apply`; `apply` also runs when the
+aggregate is rebuilt from stored events, so it never checks rules (old events must always
+replay). A part triggers its own class, `RecordingPart.RecordingCompleted` and not
+`self.RecordingCompleted`: the class's module and qualified name are the stored topic, which
+`tests/test_declarations.py` pins.
 """
 
 from __future__ import annotations
