@@ -3,20 +3,30 @@
 - A command's fields are the arguments of the aggregate method it names.
 - Every event is stored as existing databases hold it: same topic, fields, class version.
 - Stored events rebuild the state the commands made.
+- The read side names events only by the classes of `domain/events.py`: handlers and tables
+  keyed by event refuse anything else, and the browser's names for timeline entries exist.
 """
 
 from __future__ import annotations
 
 import inspect
 import json
+import re
 from dataclasses import fields
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from apps.web import messages
 from domain import commands as c
+from domain import events as ev
 from domain.application import CallCenter
 from domain.conversation import Conversation
+from projections import conversations, replay
+from projections.base import EventTable, ReadModel, handles, is_declared_event
+from projections.registry import READ_MODELS
+from projections.store import RowStore
 from tests.factories import meta
 
 COMMANDS = [cls for cls in vars(c).values() if isinstance(cls, type) and cls.__base__ is c.Command]
@@ -223,3 +233,65 @@ def test_stored_events_rebuild_the_state_the_commands_made() -> None:
         "sup": {"kind": "supervisor", "present": False},
     }
     assert (one.status, one.user_state, one.agent_state) == ("ended", "speaking", "thinking")
+
+
+DECLARED = {
+    cls for cls in vars(ev).values() if isinstance(cls, type) and is_declared_event(cls)
+} - {ev.ConversationEvent}
+#: Every table keyed by event outside the read models' handlers.
+TABLES = [
+    conversations._COUNTERS,
+    messages._CHANGE,
+    messages._DASHBOARD_UPDATES,
+    messages._RECORDING,
+    messages._SILENCE_ACTIVE,
+    messages._CALL,
+    replay._ACTOR,
+]
+
+
+def test_the_read_side_names_only_declared_events() -> None:
+    assert len(DECLARED) == len(STORED)  # every event class is stored by some part
+    for model in READ_MODELS.values():
+        assert type(model).handlers.declared, model.name
+        assert type(model).handlers.declared <= DECLARED, model.name
+    for table in TABLES:
+        assert table.declared and table.declared <= DECLARED
+
+
+def test_naming_an_event_that_is_not_declared_fails() -> None:
+    class Undeclared(ev.ConversationEvent):
+        pass
+
+    with pytest.raises(TypeError, match="not an event class of domain/events.py"):
+        EventTable({Undeclared: 1})
+    with pytest.raises(TypeError, match="not an event class of domain/events.py"):
+        EventTable({Conversation.CallEnded: 1})  # a stored subclass, not the declaration
+    with pytest.raises(TypeError, match="not an event class of domain/events.py"):
+
+        class _Model(ReadModel):
+            @handles(Undeclared)
+            def on_undeclared(self, e: Any, position: int, store: RowStore) -> None:
+                pass
+
+
+def test_a_table_answers_for_the_classes_the_parts_store() -> None:
+    table = EventTable({ev.RecordingCompleted: "done", ev.CallEnded: "ended"})
+    stored = {type(e) for c in _conversations().values() for e in c.collect_events()}
+    assert len(stored) == len(DECLARED) and not stored & DECLARED  # the parts' subclasses
+    expected = {ev.RecordingCompleted: "done", ev.CallEnded: "ended"}
+    for cls in stored:
+        assert table[cls] == next((v for k, v in expected.items() if issubclass(cls, k)), None)
+    assert table[Conversation.RecordingCompleted] == "done"  # topics of other shapes too
+
+
+def test_the_browsers_names_for_timeline_entries_are_declared_events() -> None:
+    """The timeline's `type` is the event's class name; the browser code switches on it."""
+    root = Path(__file__).resolve().parents[1] / "web" / "src"
+    names = {
+        m.group(1)
+        for path in root.rglob("*.js")
+        for m in re.finditer(r"(?:case|type ===) '([A-Z][A-Za-z]+)'", path.read_text())
+    }
+    assert names, "no timeline entry names found in web/src"
+    assert names <= {cls.__name__ for cls in DECLARED}
