@@ -92,10 +92,10 @@ class ReadModel:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         found: dict[type, Callable[..., None]] = {}
-        for klass in reversed(cls.__mro__):  # a subclass's handler wins
-            for value in vars(klass).values():
-                for event_class in getattr(value, "handles", ()):
-                    found[event_class] = value
+        for name in dir(cls):  # the most derived definition of each name
+            method = getattr(cls, name)
+            for event_class in getattr(method, "handles", ()):
+                found[event_class] = method
         cls.handlers = EventTable(found)
 
     def handle(self, event: Any, position: int, store: RowStore) -> None:
