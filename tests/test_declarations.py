@@ -223,7 +223,8 @@ def test_stored_events_rebuild_the_state_the_commands_made() -> None:
     for conversation in _conversations().values():
         rebuilt: Any = None
         for event in conversation.collect_events():
-            rebuilt = mapper.to_domain_event(mapper.to_stored_event(event)).mutate(rebuilt)
+            stored: Any = mapper.to_domain_event(mapper.to_stored_event(event))
+            rebuilt = stored.mutate(rebuilt)
         assert vars(rebuilt) == vars(conversation) | {"_pending_events": []}
     one = _conversations()[ROOM]
     assert one.recordings == {"r1": "completed", "r2": "failed"}
@@ -239,7 +240,7 @@ DECLARED = {
     cls for cls in vars(ev).values() if isinstance(cls, type) and is_declared_event(cls)
 } - {ev.ConversationEvent}
 #: Every table keyed by event outside the read models' handlers.
-TABLES = [
+TABLES: list[EventTable[Any]] = [
     conversations._COUNTERS,
     messages._CHANGE,
     messages._DASHBOARD_UPDATES,
