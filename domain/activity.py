@@ -36,15 +36,15 @@ class ActivityPart(ConversationState):
         if not found and vehicle:
             raise InvalidCommand("vehicle details given for a vehicle not found")
         self._require_open(meta)
-        self.trigger_event(
+        self._record(
             ActivityPart.VehicleLookedUp,
-            vin_as_said=vin_as_said,
-            vin=vin,
-            check_digit_valid=bool(check_digit_valid),
-            found=bool(found),
-            vehicle=vehicle,
-            decoded=decoded,
-            meta=meta.to_dict(),
+            meta,
+            vin_as_said,
+            vin,
+            bool(check_digit_valid),
+            bool(found),
+            vehicle,
+            decoded,
         )
 
     def record_tool_call(
@@ -65,15 +65,7 @@ class ActivityPart(ConversationState):
         if error is not None:
             rules.text(error, "tool error", limit=rules.MAX_TEXT)
         self._require_open(meta)
-        self.trigger_event(
-            ActivityPart.ToolCalled,
-            call_id=call_id,
-            name=name,
-            arguments=arguments,
-            result=result,
-            error=error,
-            meta=meta.to_dict(),
-        )
+        self._record(ActivityPart.ToolCalled, meta, call_id, name, arguments, result, error)
 
     def book_test_drive(
         self,
@@ -89,14 +81,14 @@ class ActivityPart(ConversationState):
         rules.phone(phone)
         rules.text(preferred_time, "preferred time")
         self._require_open(meta)
-        self.trigger_event(
+        self._record(
             ActivityPart.TestDriveBooked,
-            booking_id=booking_id,
-            customer_name=customer_name,
-            phone=phone,
-            vin=vin,
-            preferred_time=preferred_time,
-            meta=meta.to_dict(),
+            meta,
+            booking_id,
+            customer_name,
+            phone,
+            vin,
+            preferred_time,
         )
 
     def request_callback(
@@ -114,12 +106,12 @@ class ActivityPart(ConversationState):
         rules.text(preferred_time, "preferred time", allow_empty=True)
         rules.text(topic, "topic", limit=1000, allow_empty=True)
         self._require_open(meta)
-        self.trigger_event(
+        self._record(
             ActivityPart.CallbackRequested,
-            callback_id=callback_id,
-            customer_name=customer_name,
-            phone=phone,
-            preferred_time=preferred_time,
-            topic=topic,
-            meta=meta.to_dict(),
+            meta,
+            callback_id,
+            customer_name,
+            phone,
+            preferred_time,
+            topic,
         )

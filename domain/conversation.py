@@ -102,19 +102,14 @@ class Conversation(SpeechPart, ActivityPart, RecordingPart, MonitoringPart):
         rules.text(participant_identity, "participant identity")
         rules.text(participant_name, "participant name", allow_empty=True)
         self._require_open(meta)
-        self.trigger_event(
-            Conversation.CallRequested,
-            participant_identity=participant_identity,
-            participant_name=participant_name,
-            meta=meta.to_dict(),
-        )
+        self._record(Conversation.CallRequested, meta, participant_identity, participant_name)
 
     def start(self, room_sid: str, meta: EventMeta) -> None:
         rules.text(room_sid, "room sid", allow_empty=True)
         self._require_open(meta)
         if self.started_at is not None:
             raise InvalidTransition(f"call in room {self.room_name!r} already started")
-        self.trigger_event(Conversation.CallStarted, room_sid=room_sid, meta=meta.to_dict())
+        self._record(Conversation.CallStarted, meta, room_sid)
 
     def end(self, reason: str, meta: EventMeta, duration_s: float | None = None) -> None:
         rules.text(reason, "end reason")
@@ -125,26 +120,19 @@ class Conversation(SpeechPart, ActivityPart, RecordingPart, MonitoringPart):
             duration_s = max(0.0, (meta.occurred_at - began).total_seconds())
         duration = rules.non_negative(duration_s, "duration")
         assert duration is not None
-        self.trigger_event(
-            Conversation.CallEnded, reason=reason, duration_s=duration, meta=meta.to_dict()
-        )
+        self._record(Conversation.CallEnded, meta, reason, duration)
 
     def finish_room(self, meta: EventMeta) -> None:
         """LiveKit closed the room: the end of the call unless someone recorded it already."""
         if self.ended_at is None:
             began = self.started_at or self.opened_at
             duration = max(0.0, (meta.occurred_at - began).total_seconds())
-            self.trigger_event(
-                Conversation.CallEnded,
-                reason="room_finished",
-                duration_s=duration,
-                meta=meta.to_dict(),
-            )
-        self.trigger_event(Conversation.RoomFinished, meta=meta.to_dict())
+            self._record(Conversation.CallEnded, meta, "room_finished", duration)
+        self._record(Conversation.RoomFinished, meta)
 
     def close_agent_session(self, reason: str, meta: EventMeta) -> None:
         rules.text(reason, "reason")
-        self.trigger_event(Conversation.AgentSessionClosed, reason=reason, meta=meta.to_dict())
+        self._record(Conversation.AgentSessionClosed, meta, reason)
 
     # --- participants --------------------------------------------------------------------
 
@@ -159,26 +147,16 @@ class Conversation(SpeechPart, ActivityPart, RecordingPart, MonitoringPart):
                 f"participant kind must be one of {sorted(rules.PARTICIPANT_KINDS)}"
             )
         self._require_open(meta)
-        self.trigger_event(
-            Conversation.ParticipantJoined,
-            identity=identity,
-            name=name,
-            kind=kind,
-            hidden=bool(hidden),
-            sid=sid,
-            meta=meta.to_dict(),
-        )
+        self._record(Conversation.ParticipantJoined, meta, identity, name, kind, bool(hidden), sid)
 
     def leave(self, identity: str, sid: str, meta: EventMeta, *, aborted: bool = False) -> None:
         rules.text(identity, "participant identity")
         rules.text(sid, "participant sid", allow_empty=True)
         # Departures may arrive before the join or after the end: they are recorded as facts.
-        self.trigger_event(
-            Conversation.ParticipantConnectionAborted if aborted else Conversation.ParticipantLeft,
-            identity=identity,
-            sid=sid,
-            meta=meta.to_dict(),
+        gone = (
+            Conversation.ParticipantConnectionAborted if aborted else Conversation.ParticipantLeft
         )
+        self._record(gone, meta, identity, sid)
 
     def publish_track(
         self, identity: str, track_sid: str, kind: str, source: str, meta: EventMeta
@@ -189,21 +167,9 @@ class Conversation(SpeechPart, ActivityPart, RecordingPart, MonitoringPart):
             raise InvalidCommand("track kind must be 'audio' or 'video'")
         rules.text(source, "track source", allow_empty=True)
         self._require_open(meta)
-        self.trigger_event(
-            Conversation.TrackPublished,
-            identity=identity,
-            track_sid=track_sid,
-            kind=kind,
-            source=source,
-            meta=meta.to_dict(),
-        )
+        self._record(Conversation.TrackPublished, meta, identity, track_sid, kind, source)
 
     def unpublish_track(self, identity: str, track_sid: str, meta: EventMeta) -> None:
         rules.text(identity, "participant identity")
         rules.text(track_sid, "track sid")
-        self.trigger_event(
-            Conversation.TrackUnpublished,
-            identity=identity,
-            track_sid=track_sid,
-            meta=meta.to_dict(),
-        )
+        self._record(Conversation.TrackUnpublished, meta, identity, track_sid)

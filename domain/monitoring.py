@@ -36,17 +36,13 @@ class MonitoringPart(ConversationState):
         if self.silence_active:
             raise InvalidTransition("silence is already being reported")
         self._require_open(meta)
-        self.trigger_event(
-            MonitoringPart.SilenceDetected, silent_for_s=float(silent_for_s), meta=meta.to_dict()
-        )
+        self._record(MonitoringPart.SilenceDetected, meta, float(silent_for_s))
 
     def end_silence(self, silent_for_s: float, meta: EventMeta) -> None:
         rules.non_negative(silent_for_s, "silence duration")
         if not self.silence_active:
             raise InvalidTransition("no silence is being reported")
-        self.trigger_event(
-            MonitoringPart.SilenceEnded, silent_for_s=float(silent_for_s), meta=meta.to_dict()
-        )
+        self._record(MonitoringPart.SilenceEnded, meta, float(silent_for_s))
 
     def start_listen_in(self, listen_id: str, supervisor: str, meta: EventMeta) -> None:
         rules.text(listen_id, "listen-in id")
@@ -54,24 +50,14 @@ class MonitoringPart(ConversationState):
         if listen_id in self.listen_ins:
             raise InvalidTransition(f"listen-in {listen_id!r} already started")
         self._require_open(meta)
-        self.trigger_event(
-            MonitoringPart.ListenInStarted,
-            listen_id=listen_id,
-            supervisor=supervisor,
-            meta=meta.to_dict(),
-        )
+        self._record(MonitoringPart.ListenInStarted, meta, listen_id, supervisor)
 
     def end_listen_in(self, listen_id: str, meta: EventMeta) -> None:
         rules.text(listen_id, "listen-in id")
         supervisor = self.listen_ins.get(listen_id)
         if supervisor is None:
             raise InvalidTransition(f"listen-in {listen_id!r} is not open")
-        self.trigger_event(
-            MonitoringPart.ListenInEnded,
-            listen_id=listen_id,
-            supervisor=supervisor,
-            meta=meta.to_dict(),
-        )
+        self._record(MonitoringPart.ListenInEnded, meta, listen_id, supervisor)
 
     # --- quality -------------------------------------------------------------------------
 
@@ -93,25 +79,11 @@ class MonitoringPart(ConversationState):
         if eou is None and ttft is None and ttfb is None and e2e is None:
             raise InvalidCommand("a latency measurement needs at least one figure")
         self._require_open(meta)
-        self.trigger_event(
-            MonitoringPart.TurnLatencyMeasured,
-            speech_id=speech_id,
-            end_of_utterance_delay_s=eou,
-            llm_ttft_s=ttft,
-            tts_ttfb_s=ttfb,
-            end_to_end_s=e2e,
-            meta=meta.to_dict(),
-        )
+        self._record(MonitoringPart.TurnLatencyMeasured, meta, speech_id, eou, ttft, ttfb, e2e)
 
     def report_error(
         self, component: str, message: str, recoverable: bool, meta: EventMeta
     ) -> None:
         rules.text(component, "component", limit=100)
         rules.text(message, "error message", limit=rules.MAX_TEXT)
-        self.trigger_event(
-            MonitoringPart.ErrorReported,
-            component=component,
-            message=message,
-            recoverable=bool(recoverable),
-            meta=meta.to_dict(),
-        )
+        self._record(MonitoringPart.ErrorReported, meta, component, message, bool(recoverable))

@@ -40,12 +40,7 @@ class RecordingPart(ConversationState):
         if self.recordings.get(recording_id) == "requested":
             raise InvalidTransition(f"recording {recording_id!r} was already requested")
         self._require_open(meta)
-        self.trigger_event(
-            RecordingPart.RecordingRequested,
-            recording_id=recording_id,
-            mode=mode,
-            meta=meta.to_dict(),
-        )
+        self._record(RecordingPart.RecordingRequested, meta, recording_id, mode)
 
     def _require_unfinished(self, recording_id: str) -> None:
         rules.text(recording_id, "recording id")
@@ -58,22 +53,12 @@ class RecordingPart(ConversationState):
         self._require_unfinished(recording_id)
         if self.recordings.get(recording_id) == "started":
             raise InvalidTransition(f"recording {recording_id!r} already started")
-        self.trigger_event(
-            RecordingPart.RecordingStarted,
-            recording_id=recording_id,
-            egress_id=egress_id,
-            meta=meta.to_dict(),
-        )
+        self._record(RecordingPart.RecordingStarted, meta, recording_id, egress_id)
 
     def update_recording(self, recording_id: str, status: str, meta: EventMeta) -> None:
         self._require_unfinished(recording_id)
         rules.text(status, "recording status", limit=64)
-        self.trigger_event(
-            RecordingPart.RecordingUpdated,
-            recording_id=recording_id,
-            status=status,
-            meta=meta.to_dict(),
-        )
+        self._record(RecordingPart.RecordingUpdated, meta, recording_id, status)
 
     def complete_recording(
         self,
@@ -93,23 +78,18 @@ class RecordingPart(ConversationState):
             raise InvalidCommand("recording size must be a non-negative integer")
         duration = rules.non_negative(duration_s, "recording duration")
         assert duration is not None
-        self.trigger_event(
+        self._record(
             RecordingPart.RecordingCompleted,
-            recording_id=recording_id,
-            bucket=bucket,
-            object_key=object_key,
-            size_bytes=size_bytes,
-            duration_s=duration,
-            content_type=content_type,
-            meta=meta.to_dict(),
+            meta,
+            recording_id,
+            bucket,
+            object_key,
+            size_bytes,
+            duration,
+            content_type,
         )
 
     def fail_recording(self, recording_id: str, reason: str, meta: EventMeta) -> None:
         self._require_unfinished(recording_id)
         rules.text(reason, "failure reason", limit=2000)
-        self.trigger_event(
-            RecordingPart.RecordingFailed,
-            recording_id=recording_id,
-            reason=reason,
-            meta=meta.to_dict(),
-        )
+        self._record(RecordingPart.RecordingFailed, meta, recording_id, reason)

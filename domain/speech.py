@@ -32,13 +32,8 @@ class SpeechPart(ConversationState):
         rules.text(segment_id, "segment id", allow_empty=True)
         confidence = rules.confidence(confidence)
         self._require_open(meta)
-        self.trigger_event(
-            SpeechPart.InterimTranscriptRecorded,
-            speaker=speaker,
-            text=text,
-            segment_id=segment_id,
-            confidence=confidence,
-            meta=meta.to_dict(),
+        self._record(
+            SpeechPart.InterimTranscriptRecorded, meta, speaker, text, segment_id, confidence
         )
 
     def record_final(
@@ -63,46 +58,34 @@ class SpeechPart(ConversationState):
         rules.text(language, "language", limit=20)
         rules.text(segment_id, "segment id", allow_empty=True)
         self._require_open(meta)
-        self.trigger_event(
+        self._record(
             SpeechPart.FinalTranscriptRecorded,
-            speaker=speaker,
-            text=text,
-            confidence=confidence,
-            start_time=start_time,
-            end_time=end_time,
-            language=language,
-            segment_id=segment_id,
-            meta=meta.to_dict(),
+            meta,
+            speaker,
+            text,
+            confidence,
+            start_time,
+            end_time,
+            language,
+            segment_id,
         )
 
     def record_reply(self, text: str, interrupted: bool, meta: EventMeta) -> None:
         rules.text(text, "reply text", limit=rules.MAX_TEXT, allow_empty=bool(interrupted))
         self._require_open(meta)
-        self.trigger_event(
-            SpeechPart.AgentReplied, text=text, interrupted=bool(interrupted), meta=meta.to_dict()
-        )
+        self._record(SpeechPart.AgentReplied, meta, text, bool(interrupted))
 
     def change_user_state(self, new_state: str, meta: EventMeta) -> None:
         if new_state not in rules.USER_STATES:
             raise InvalidCommand(f"user state must be one of {sorted(rules.USER_STATES)}")
         self._require_open(meta)
-        self.trigger_event(
-            SpeechPart.UserStateChanged,
-            old_state=self.user_state,
-            new_state=new_state,
-            meta=meta.to_dict(),
-        )
+        self._record(SpeechPart.UserStateChanged, meta, self.user_state, new_state)
 
     def change_agent_state(self, new_state: str, meta: EventMeta) -> None:
         if new_state not in rules.AGENT_STATES:
             raise InvalidCommand(f"agent state must be one of {sorted(rules.AGENT_STATES)}")
         self._require_open(meta)
-        self.trigger_event(
-            SpeechPart.AgentStateChanged,
-            old_state=self.agent_state,
-            new_state=new_state,
-            meta=meta.to_dict(),
-        )
+        self._record(SpeechPart.AgentStateChanged, meta, self.agent_state, new_state)
 
     @staticmethod
     def _check_speaker(speaker: str) -> None:

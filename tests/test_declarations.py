@@ -2,6 +2,7 @@
 
 - A command's fields are the arguments of the aggregate method it names.
 - Every event is stored as existing databases hold it: same topic, fields, class version.
+- An event carries its command's values, each in the field of the same name.
 - Stored events rebuild the state the commands made.
 - The read side names events only by the classes of `domain/events.py`: handlers and tables
   keyed by event refuse anything else, and the browser's names for timeline entries exist.
@@ -27,7 +28,7 @@ from projections import conversations, replay
 from projections.base import EventTable, ReadModel, handles, is_declared_event
 from projections.registry import READ_MODELS
 from projections.store import RowStore
-from tests.factories import meta
+from tests.factories import conversations_of_every_kind, every_kind_of_command
 
 COMMANDS = [cls for cls in vars(c).values() if isinstance(cls, type) and cls.__base__ is c.Command]
 
@@ -113,89 +114,10 @@ STORED: dict[str, tuple[int, tuple[str, ...]]] = {
 }
 
 ROOM = "declared"
-VIN = "1HGCM82633A004352"
-
-
-def _every_kind_of_command() -> list[c.Command]:
-    """A call that records every kind of event, then a second that only ends."""
-
-    def m(at: float) -> Any:
-        return meta(at=at)
-
-    r = ROOM
-    return [
-        c.RequestCall(room_name=r, meta=m(1), participant_identity="cust", participant_name="A"),
-        c.StartCall(room_name=r, meta=m(2), room_sid="RM1"),
-        c.JoinParticipant(room_name=r, meta=m(3), identity="cust", name="A", sid="PA1"),
-        c.JoinParticipant(room_name=r, meta=m(3), identity="sup", kind="supervisor", hidden=True),
-        c.PublishTrack(room_name=r, meta=m(4), identity="cust", track_sid="TR1"),
-        c.RecordInterimTranscript(room_name=r, meta=m(5), speaker="customer", text="hel"),
-        c.RecordFinalTranscript(
-            room_name=r, meta=m(6), speaker="customer", text="hello", start_time=1.0, end_time=2.0
-        ),
-        c.RecordAgentReply(room_name=r, meta=m(7), text="hi"),
-        c.ChangeUserState(room_name=r, meta=m(8), new_state="speaking"),
-        c.ChangeAgentState(room_name=r, meta=m(8), new_state="thinking"),
-        c.RecordVehicleLookup(
-            room_name=r,
-            meta=m(9),
-            vin_as_said="one two",
-            vin=VIN,
-            check_digit_valid=True,
-            found=True,
-            vehicle={"make": "Honda"},
-        ),
-        c.RecordToolCall(room_name=r, meta=m(10), name="lookup", arguments={"a": 1}, result="ok"),
-        c.BookTestDrive(
-            room_name=r,
-            meta=m(11),
-            booking_id="b1",
-            customer_name="A",
-            phone="+15551234567",
-            preferred_time="tomorrow",
-            vin=VIN,
-        ),
-        c.RequestCallback(
-            room_name=r, meta=m(12), callback_id="cb1", customer_name="A", phone="+15551234567"
-        ),
-        c.RequestRecording(room_name=r, meta=m(13), recording_id="r1", mode="egress"),
-        c.StartRecording(room_name=r, meta=m(14), recording_id="r1", egress_id="EG1"),
-        c.UpdateRecording(room_name=r, meta=m(15), recording_id="r1", status="active"),
-        c.DetectSilence(room_name=r, meta=m(16), silent_for_s=5.0),
-        c.EndSilence(room_name=r, meta=m(17), silent_for_s=6.0),
-        c.StartListenIn(room_name=r, meta=m(18), listen_id="l1", supervisor="sup"),
-        c.StartListenIn(room_name=r, meta=m(18), listen_id="l2", supervisor="sup"),
-        c.EndListenIn(room_name=r, meta=m(19), listen_id="l1"),
-        c.MeasureTurn(room_name=r, meta=m(20), speech_id="sp1", end_to_end_s=1.2),
-        c.ReportError(room_name=r, meta=m(21), component="stt", message="boom"),
-        c.UnpublishTrack(room_name=r, meta=m(22), identity="cust", track_sid="TR1"),
-        c.LeaveParticipant(room_name=r, meta=m(23), identity="sup"),
-        c.LeaveParticipant(room_name=r, meta=m(23), identity="cust", aborted=True),
-        c.CloseAgentSession(room_name=r, meta=m(24), reason="done"),
-        c.EndCall(room_name=r, meta=m(25), reason="hangup"),
-        c.FinishRoom(room_name=r, meta=m(26)),
-        c.CompleteRecording(
-            room_name=r,
-            meta=m(27),
-            recording_id="r1",
-            bucket="b",
-            object_key="k",
-            size_bytes=10,
-            duration_s=3.5,
-            content_type="audio/ogg",
-        ),
-        c.FailRecording(room_name=r, meta=m(28), recording_id="r2", reason="no"),
-        c.FinishRoom(room_name="declared-2", meta=m(2)),  # ends the call itself
-    ]
 
 
 def _conversations() -> dict[str, Conversation]:
-    made: dict[str, Conversation] = {}
-    for command in _every_kind_of_command():
-        if command.room_name not in made:
-            made[command.room_name] = Conversation.open(command.room_name, command.meta)
-        command.apply(made[command.room_name])
-    return made
+    return conversations_of_every_kind(ROOM)
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda cls: cls.__name__)
@@ -216,6 +138,25 @@ def test_every_event_is_stored_as_databases_hold_it() -> None:
             names = tuple(sorted(set(state) - {"meta", "timestamp"}))
             seen[stored.topic] = (getattr(type(event), "class_version", 1), names)
     assert seen == STORED
+
+
+def test_an_event_carries_its_commands_values_in_the_fields_of_the_same_name() -> None:
+    made: dict[str, Conversation] = {}
+    compared = set()
+    for command in every_kind_of_command(ROOM):
+        conversation = made.get(command.room_name) or Conversation.open(
+            command.room_name, command.meta
+        )
+        made[command.room_name] = conversation
+        conversation.collect_events()
+        command.apply(conversation)
+        values = {f.name: getattr(command, f.name) for f in fields(command)}
+        for event in conversation.collect_events():
+            for name, value in vars(event).items():
+                if name != "meta" and values.get(name) is not None:
+                    assert value == values[name], (type(command).__name__, name)
+                    compared.add(name)
+    assert len(compared) > 40
 
 
 def test_stored_events_rebuild_the_state_the_commands_made() -> None:

@@ -141,23 +141,16 @@ _CALL: EventTable[_Render] = EventTable(
 def call_message(position: int, e: Any) -> Message | None:
     """The message for one call's stream, or None for events it does not show."""
     cls = type(e)
-    cid = e.originator_id
-    change = _CHANGE[cls]
-    if change is not None:
-        return Message(
-            position,
-            "conversation",
-            cid,
-            {"conversation_id": str(cid), "at": iso(occurred(e))},
-            needs_row=change,
-        )
-    render = _CALL[cls]
-    if render is None:
+    change, render = _CHANGE[cls], _CALL[cls]
+    if change is None and render is None:
         return None
+    cid = e.originator_id
+    base = {"conversation_id": str(cid), "at": iso(occurred(e))}
+    if change is not None:  # the client gets the conversation's row
+        return Message(position, "conversation", cid, base, needs_row=change)
+    assert render is not None
     message_type, data = render(e)
-    return Message(
-        position, message_type, cid, {"conversation_id": str(cid), "at": iso(occurred(e)), **data}
-    )
+    return Message(position, message_type, cid, {**base, **data})
 
 
 def dashboard_message(position: int, e: Any) -> Message | None:
