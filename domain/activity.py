@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from eventsourcing.domain import event
-
 from domain import events as ev
 from domain import rules
 from domain.conversation_state import ConversationState
@@ -38,22 +36,16 @@ class ActivityPart(ConversationState):
         if not found and vehicle:
             raise InvalidCommand("vehicle details given for a vehicle not found")
         self._require_open(meta)
-        self._vehicle_looked_up(
-            vin_as_said, vin, bool(check_digit_valid), bool(found), vehicle, decoded, meta.to_dict()
+        self._record(
+            ActivityPart.VehicleLookedUp,
+            meta,
+            vin_as_said,
+            vin,
+            bool(check_digit_valid),
+            bool(found),
+            vehicle,
+            decoded,
         )
-
-    @event(VehicleLookedUp)
-    def _vehicle_looked_up(
-        self,
-        vin_as_said: str,
-        vin: str,
-        check_digit_valid: bool,
-        found: bool,
-        vehicle: dict[str, Any] | None,
-        decoded: dict[str, Any] | None,
-        meta: dict[str, Any],
-    ) -> None:
-        pass
 
     def record_tool_call(
         self,
@@ -73,19 +65,7 @@ class ActivityPart(ConversationState):
         if error is not None:
             rules.text(error, "tool error", limit=rules.MAX_TEXT)
         self._require_open(meta)
-        self._tool_called(call_id, name, arguments, result, error, meta.to_dict())
-
-    @event(ToolCalled)
-    def _tool_called(
-        self,
-        call_id: str,
-        name: str,
-        arguments: dict[str, Any],
-        result: str | None,
-        error: str | None,
-        meta: dict[str, Any],
-    ) -> None:
-        pass
+        self._record(ActivityPart.ToolCalled, meta, call_id, name, arguments, result, error)
 
     def book_test_drive(
         self,
@@ -101,21 +81,15 @@ class ActivityPart(ConversationState):
         rules.phone(phone)
         rules.text(preferred_time, "preferred time")
         self._require_open(meta)
-        self._test_drive_booked(
-            booking_id, customer_name, phone, vin, preferred_time, meta.to_dict()
+        self._record(
+            ActivityPart.TestDriveBooked,
+            meta,
+            booking_id,
+            customer_name,
+            phone,
+            vin,
+            preferred_time,
         )
-
-    @event(TestDriveBooked)
-    def _test_drive_booked(
-        self,
-        booking_id: str,
-        customer_name: str,
-        phone: str,
-        vin: str | None,
-        preferred_time: str,
-        meta: dict[str, Any],
-    ) -> None:
-        pass
 
     def request_callback(
         self,
@@ -132,18 +106,12 @@ class ActivityPart(ConversationState):
         rules.text(preferred_time, "preferred time", allow_empty=True)
         rules.text(topic, "topic", limit=1000, allow_empty=True)
         self._require_open(meta)
-        self._callback_requested(
-            callback_id, customer_name, phone, preferred_time, topic, meta.to_dict()
+        self._record(
+            ActivityPart.CallbackRequested,
+            meta,
+            callback_id,
+            customer_name,
+            phone,
+            preferred_time,
+            topic,
         )
-
-    @event(CallbackRequested)
-    def _callback_requested(
-        self,
-        callback_id: str,
-        customer_name: str,
-        phone: str,
-        preferred_time: str,
-        topic: str,
-        meta: dict[str, Any],
-    ) -> None:
-        pass

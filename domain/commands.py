@@ -1,24 +1,32 @@
 """Commands: what the outside world asks of a conversation.
 
 Each command names its room (the conversation id derives from it), carries `EventMeta`,
-and knows which aggregate method it calls. `dedup_key` makes redelivered inputs
-(a webhook with the same id, an agent item seen twice) record once.
+and names the aggregate method it calls (`method`): its other fields are that method's
+arguments, by name, and `Command.apply` passes them with the meta. `dedup_key` makes
+redelivered inputs (a webhook with the same id, an agent item seen twice) record once.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from domain.conversation import Conversation
 from domain.ids import conversation_id_for_room
 from domain.meta import EventMeta
 
+#: Per command class, the names of the fields its method takes (all but room and meta).
+_ARGUMENTS: dict[type, tuple[str, ...]] = {}
+
 
 @dataclass(frozen=True, kw_only=True)
 class Command:
+    #: The `Conversation` method this command calls.
+    method: ClassVar[Callable[..., None]]
+
     room_name: str
     meta: EventMeta
 
@@ -33,122 +41,108 @@ class Command:
         return f"{self.meta.source}/{type(self).__name__}/{self.meta.external_id}"
 
     def apply(self, conversation: Conversation) -> None:
-        raise NotImplementedError
+        """Call the command's method with its fields: the method checks the rules first
+        and records only if they hold."""
+        cls = type(self)
+        names = _ARGUMENTS.get(cls)
+        if names is None:
+            skip = {"room_name", "meta"}
+            names = _ARGUMENTS[cls] = tuple(f.name for f in fields(self) if f.name not in skip)
+        state = self.__dict__
+        cls.method(conversation, meta=self.meta, **{n: state[n] for n in names})
 
 
 @dataclass(frozen=True, kw_only=True)
 class RequestCall(Command):
+    method = Conversation.request_call
     participant_identity: str
     participant_name: str = ""
-
-    def apply(self, c: Conversation) -> None:
-        c.request_call(self.participant_identity, self.participant_name, self.meta)
 
 
 @dataclass(frozen=True, kw_only=True)
 class ReconnectCaller(Command):
+    method = Conversation.reconnect_caller
     participant_identity: str
-
-    def apply(self, c: Conversation) -> None:
-        c.reconnect_caller(self.participant_identity, self.meta)
 
 
 @dataclass(frozen=True, kw_only=True)
 class RefuseCallRequest(Command):
+    method = Conversation.refuse_call_request
     participant_name: str
     client_address: str
     reason: str
 
-    def apply(self, c: Conversation) -> None:
-        c.refuse_call_request(self.participant_name, self.client_address, self.reason, self.meta)
-
 
 @dataclass(frozen=True, kw_only=True)
 class StartCall(Command):
+    method = Conversation.start
     room_sid: str = ""
-
-    def apply(self, c: Conversation) -> None:
-        c.start(self.room_sid, self.meta)
 
 
 @dataclass(frozen=True, kw_only=True)
 class EndCall(Command):
+    method = Conversation.end
     reason: str
     duration_s: float | None = None
-
-    def apply(self, c: Conversation) -> None:
-        c.end(self.reason, self.meta, self.duration_s)
 
 
 @dataclass(frozen=True, kw_only=True)
 class FinishRoom(Command):
-    def apply(self, c: Conversation) -> None:
-        c.finish_room(self.meta)
+    method = Conversation.finish_room
 
 
 @dataclass(frozen=True, kw_only=True)
 class CloseAgentSession(Command):
+    method = Conversation.close_agent_session
     reason: str
-
-    def apply(self, c: Conversation) -> None:
-        c.close_agent_session(self.reason, self.meta)
 
 
 @dataclass(frozen=True, kw_only=True)
 class JoinParticipant(Command):
+    method = Conversation.join
     identity: str
     name: str = ""
     kind: str = "customer"
     hidden: bool = False
     sid: str = ""
 
-    def apply(self, c: Conversation) -> None:
-        c.join(self.identity, self.name, self.kind, self.hidden, self.sid, self.meta)
-
 
 @dataclass(frozen=True, kw_only=True)
 class LeaveParticipant(Command):
+    method = Conversation.leave
     identity: str
     sid: str = ""
     aborted: bool = False
 
-    def apply(self, c: Conversation) -> None:
-        c.leave(self.identity, self.sid, self.meta, aborted=self.aborted)
-
 
 @dataclass(frozen=True, kw_only=True)
 class PublishTrack(Command):
+    method = Conversation.publish_track
     identity: str
     track_sid: str
     kind: str = "audio"
     source: str = "microphone"
 
-    def apply(self, c: Conversation) -> None:
-        c.publish_track(self.identity, self.track_sid, self.kind, self.source, self.meta)
-
 
 @dataclass(frozen=True, kw_only=True)
 class UnpublishTrack(Command):
+    method = Conversation.unpublish_track
     identity: str
     track_sid: str
-
-    def apply(self, c: Conversation) -> None:
-        c.unpublish_track(self.identity, self.track_sid, self.meta)
 
 
 @dataclass(frozen=True, kw_only=True)
 class RecordInterimTranscript(Command):
+    method = Conversation.record_interim
     speaker: str
     text: str
     segment_id: str = ""
     confidence: float | None = None
 
-    def apply(self, c: Conversation) -> None:
-        c.record_interim(self.speaker, self.text, self.segment_id, self.confidence, self.meta)
-
 
 @dataclass(frozen=True, kw_only=True)
 class RecordFinalTranscript(Command):
+    method = Conversation.record_final
     speaker: str
     text: str
     confidence: float | None = None
@@ -157,46 +151,29 @@ class RecordFinalTranscript(Command):
     language: str = "en"
     segment_id: str = ""
 
-    def apply(self, c: Conversation) -> None:
-        c.record_final(
-            self.speaker,
-            self.text,
-            self.meta,
-            confidence=self.confidence,
-            start_time=self.start_time,
-            end_time=self.end_time,
-            language=self.language,
-            segment_id=self.segment_id,
-        )
-
 
 @dataclass(frozen=True, kw_only=True)
 class RecordAgentReply(Command):
+    method = Conversation.record_reply
     text: str
     interrupted: bool = False
-
-    def apply(self, c: Conversation) -> None:
-        c.record_reply(self.text, self.interrupted, self.meta)
 
 
 @dataclass(frozen=True, kw_only=True)
 class ChangeUserState(Command):
+    method = Conversation.change_user_state
     new_state: str
-
-    def apply(self, c: Conversation) -> None:
-        c.change_user_state(self.new_state, self.meta)
 
 
 @dataclass(frozen=True, kw_only=True)
 class ChangeAgentState(Command):
+    method = Conversation.change_agent_state
     new_state: str
-
-    def apply(self, c: Conversation) -> None:
-        c.change_agent_state(self.new_state, self.meta)
 
 
 @dataclass(frozen=True, kw_only=True)
 class RecordVehicleLookup(Command):
+    method = Conversation.record_vehicle_lookup
     vin_as_said: str
     vin: str
     check_digit_valid: bool
@@ -204,99 +181,61 @@ class RecordVehicleLookup(Command):
     vehicle: dict[str, Any] | None = None
     decoded: dict[str, Any] | None = None
 
-    def apply(self, c: Conversation) -> None:
-        c.record_vehicle_lookup(
-            self.vin_as_said,
-            self.vin,
-            self.check_digit_valid,
-            self.found,
-            self.vehicle,
-            self.decoded,
-            self.meta,
-        )
-
 
 @dataclass(frozen=True, kw_only=True)
 class RecordToolCall(Command):
+    method = Conversation.record_tool_call
     name: str
     arguments: dict[str, Any] = field(default_factory=dict)
     result: str | None = None
     error: str | None = None
     call_id: str = ""
 
-    def apply(self, c: Conversation) -> None:
-        c.record_tool_call(
-            self.call_id, self.name, self.arguments, self.result, self.error, self.meta
-        )
-
 
 @dataclass(frozen=True, kw_only=True)
 class BookTestDrive(Command):
+    method = Conversation.book_test_drive
     booking_id: str
     customer_name: str
     phone: str
     preferred_time: str
     vin: str | None = None
 
-    def apply(self, c: Conversation) -> None:
-        c.book_test_drive(
-            self.booking_id,
-            self.customer_name,
-            self.phone,
-            self.vin,
-            self.preferred_time,
-            self.meta,
-        )
-
 
 @dataclass(frozen=True, kw_only=True)
 class RequestCallback(Command):
+    method = Conversation.request_callback
     callback_id: str
     customer_name: str
     phone: str
     preferred_time: str = ""
     topic: str = ""
 
-    def apply(self, c: Conversation) -> None:
-        c.request_callback(
-            self.callback_id,
-            self.customer_name,
-            self.phone,
-            self.preferred_time,
-            self.topic,
-            self.meta,
-        )
-
 
 @dataclass(frozen=True, kw_only=True)
 class RequestRecording(Command):
+    method = Conversation.request_recording
     recording_id: str
     mode: str
-
-    def apply(self, c: Conversation) -> None:
-        c.request_recording(self.recording_id, self.mode, self.meta)
 
 
 @dataclass(frozen=True, kw_only=True)
 class StartRecording(Command):
+    method = Conversation.start_recording
     recording_id: str
     egress_id: str | None = None
-
-    def apply(self, c: Conversation) -> None:
-        c.start_recording(self.recording_id, self.egress_id, self.meta)
 
 
 @dataclass(frozen=True, kw_only=True)
 class UpdateRecording(Command):
+    method = Conversation.update_recording
     recording_id: str
     status: str
-
-    def apply(self, c: Conversation) -> None:
-        c.update_recording(self.recording_id, self.status, self.meta)
 
 
 @dataclass(frozen=True, kw_only=True)
 class CompleteRecording(Command):
+    method = Conversation.complete_recording
     recording_id: str
     bucket: str
     object_key: str
@@ -304,84 +243,52 @@ class CompleteRecording(Command):
     duration_s: float
     content_type: str
 
-    def apply(self, c: Conversation) -> None:
-        c.complete_recording(
-            self.recording_id,
-            self.bucket,
-            self.object_key,
-            self.size_bytes,
-            self.duration_s,
-            self.content_type,
-            self.meta,
-        )
-
 
 @dataclass(frozen=True, kw_only=True)
 class FailRecording(Command):
+    method = Conversation.fail_recording
     recording_id: str
     reason: str
-
-    def apply(self, c: Conversation) -> None:
-        c.fail_recording(self.recording_id, self.reason, self.meta)
 
 
 @dataclass(frozen=True, kw_only=True)
 class DetectSilence(Command):
+    method = Conversation.detect_silence
     silent_for_s: float
-
-    def apply(self, c: Conversation) -> None:
-        c.detect_silence(self.silent_for_s, self.meta)
 
 
 @dataclass(frozen=True, kw_only=True)
 class EndSilence(Command):
+    method = Conversation.end_silence
     silent_for_s: float
-
-    def apply(self, c: Conversation) -> None:
-        c.end_silence(self.silent_for_s, self.meta)
 
 
 @dataclass(frozen=True, kw_only=True)
 class StartListenIn(Command):
+    method = Conversation.start_listen_in
     listen_id: str
     supervisor: str
-
-    def apply(self, c: Conversation) -> None:
-        c.start_listen_in(self.listen_id, self.supervisor, self.meta)
 
 
 @dataclass(frozen=True, kw_only=True)
 class EndListenIn(Command):
+    method = Conversation.end_listen_in
     listen_id: str
-
-    def apply(self, c: Conversation) -> None:
-        c.end_listen_in(self.listen_id, self.meta)
 
 
 @dataclass(frozen=True, kw_only=True)
 class MeasureTurn(Command):
+    method = Conversation.measure_turn
     speech_id: str = ""
     end_of_utterance_delay_s: float | None = None
     llm_ttft_s: float | None = None
     tts_ttfb_s: float | None = None
     end_to_end_s: float | None = None
 
-    def apply(self, c: Conversation) -> None:
-        c.measure_turn(
-            self.speech_id,
-            self.meta,
-            end_of_utterance_delay_s=self.end_of_utterance_delay_s,
-            llm_ttft_s=self.llm_ttft_s,
-            tts_ttfb_s=self.tts_ttfb_s,
-            end_to_end_s=self.end_to_end_s,
-        )
-
 
 @dataclass(frozen=True, kw_only=True)
 class ReportError(Command):
+    method = Conversation.report_error
     component: str
     message: str
     recoverable: bool = True
-
-    def apply(self, c: Conversation) -> None:
-        c.report_error(self.component, self.message, self.recoverable, self.meta)

@@ -1,9 +1,8 @@
 """The `Conversation` aggregate: one per call, its id derived from the LiveKit room name.
 
 Public methods are commands: they check the rules first and only then trigger an event,
-so a refused command leaves the aggregate untouched. The `@event` methods below them only
-change state; they also run when the aggregate is rebuilt from stored events, so they never
-check rules (old events must always replay).
+so a refused command leaves the aggregate untouched. The event classes bound below change
+state in their `apply` (see `domain/conversation_state.py`).
 """
 
 from __future__ import annotations
@@ -32,18 +31,46 @@ class Conversation(SpeechPart, ActivityPart, RecordingPart, MonitoringPart):
     commands come from the parts it is composed of.
     """
 
-    # Bind the explicit event classes so `@event` can find them by name.
     Opened = ev.Opened
-    CallRequested = ev.CallRequested
     CallRequestRefused = ev.CallRequestRefused
     CallerReconnected = ev.CallerReconnected
-    CallStarted = ev.CallStarted
-    CallEnded = ev.CallEnded
+
+    class CallRequested(ev.CallRequested):
+        def apply(self, c: Conversation) -> None:
+            if c.status == "opened":
+                c.status = "requested"
+            c.caller_identity = self.participant_identity
+
+    class CallStarted(ev.CallStarted):
+        def apply(self, c: Conversation) -> None:
+            c.started_at = datetime.fromisoformat(self.meta["occurred_at"])
+            if c.status != "ended":
+                c.status = "active"
+
+    class CallEnded(ev.CallEnded):
+        def apply(self, c: Conversation) -> None:
+            c.ended_at = datetime.fromisoformat(self.meta["occurred_at"])
+            c.status = "ended"
+
     RoomFinished = ev.RoomFinished
     AgentSessionClosed = ev.AgentSessionClosed
-    ParticipantJoined = ev.ParticipantJoined
-    ParticipantLeft = ev.ParticipantLeft
-    ParticipantConnectionAborted = ev.ParticipantConnectionAborted
+
+    class ParticipantJoined(ev.ParticipantJoined):
+        def apply(self, c: Conversation) -> None:
+            c.participants[self.identity] = {"kind": self.kind, "present": True}
+            if c.status in ("opened", "requested"):
+                c.status = "active"
+
+    class ParticipantLeft(ev.ParticipantLeft):
+        def apply(self, c: Conversation) -> None:
+            if self.identity in c.participants:
+                c.participants[self.identity]["present"] = False
+
+    class ParticipantConnectionAborted(ev.ParticipantConnectionAborted):
+        def apply(self, c: Conversation) -> None:
+            if self.identity in c.participants:
+                c.participants[self.identity]["present"] = False
+
     TrackPublished = ev.TrackPublished
     TrackUnpublished = ev.TrackUnpublished
 
@@ -84,15 +111,7 @@ class Conversation(SpeechPart, ActivityPart, RecordingPart, MonitoringPart):
                 f"room {self.room_name!r} already has a call; ask for a new room, or "
                 "reconnect to your own call with its reconnect ticket"
             )
-        self._call_requested(participant_identity, participant_name, meta.to_dict())
-
-    @event(CallRequested)
-    def _call_requested(
-        self, participant_identity: str, participant_name: str, meta: dict[str, Any]
-    ) -> None:
-        if self.status == "opened":
-            self.status = "requested"
-        self.caller_identity = participant_identity
+        self._record(Conversation.CallRequested, meta, participant_identity, participant_name)
 
     def reconnect_caller(self, participant_identity: str, meta: EventMeta) -> None:
         """The caller rejoins their own call (the web layer checked their ticket)."""
@@ -101,11 +120,7 @@ class Conversation(SpeechPart, ActivityPart, RecordingPart, MonitoringPart):
             raise InvalidTransition(f"{participant_identity!r} is not this call's caller")
         if self.ended_at is not None:
             raise CallAlreadyEnded(f"call in room {self.room_name!r} has ended")
-        self._caller_reconnected(participant_identity, meta.to_dict())
-
-    @event(CallerReconnected)
-    def _caller_reconnected(self, participant_identity: str, meta: dict[str, Any]) -> None:
-        pass
+        self._record(Conversation.CallerReconnected, meta, participant_identity)
 
     def refuse_call_request(
         self, participant_name: str, client_address: str, reason: str, meta: EventMeta
@@ -114,26 +129,16 @@ class Conversation(SpeechPart, ActivityPart, RecordingPart, MonitoringPart):
         rules.text(participant_name, "participant name", allow_empty=True)
         rules.text(client_address, "client address", allow_empty=True)
         rules.text(reason, "reason")
-        self._call_request_refused(participant_name, client_address, reason, meta.to_dict())
-
-    @event(CallRequestRefused)
-    def _call_request_refused(
-        self, participant_name: str, client_address: str, reason: str, meta: dict[str, Any]
-    ) -> None:
-        pass
+        self._record(
+            Conversation.CallRequestRefused, meta, participant_name, client_address, reason
+        )
 
     def start(self, room_sid: str, meta: EventMeta) -> None:
         rules.text(room_sid, "room sid", allow_empty=True)
         self._require_open(meta)
         if self.started_at is not None:
             raise InvalidTransition(f"call in room {self.room_name!r} already started")
-        self._call_started(room_sid, meta.to_dict())
-
-    @event(CallStarted)
-    def _call_started(self, room_sid: str, meta: dict[str, Any]) -> None:
-        self.started_at = datetime.fromisoformat(meta["occurred_at"])
-        if self.status != "ended":
-            self.status = "active"
+        self._record(Conversation.CallStarted, meta, room_sid)
 
     def end(self, reason: str, meta: EventMeta, duration_s: float | None = None) -> None:
         rules.text(reason, "end reason")
@@ -144,32 +149,19 @@ class Conversation(SpeechPart, ActivityPart, RecordingPart, MonitoringPart):
             duration_s = max(0.0, (meta.occurred_at - began).total_seconds())
         duration = rules.non_negative(duration_s, "duration")
         assert duration is not None
-        self._call_ended(reason, duration, meta.to_dict())
-
-    @event(CallEnded)
-    def _call_ended(self, reason: str, duration_s: float, meta: dict[str, Any]) -> None:
-        self.ended_at = datetime.fromisoformat(meta["occurred_at"])
-        self.status = "ended"
+        self._record(Conversation.CallEnded, meta, reason, duration)
 
     def finish_room(self, meta: EventMeta) -> None:
         """LiveKit closed the room: the end of the call unless someone recorded it already."""
         if self.ended_at is None:
             began = self.started_at or self.opened_at
             duration = max(0.0, (meta.occurred_at - began).total_seconds())
-            self._call_ended("room_finished", duration, meta.to_dict())
-        self._room_finished(meta.to_dict())
-
-    @event(RoomFinished)
-    def _room_finished(self, meta: dict[str, Any]) -> None:
-        pass
+            self._record(Conversation.CallEnded, meta, "room_finished", duration)
+        self._record(Conversation.RoomFinished, meta)
 
     def close_agent_session(self, reason: str, meta: EventMeta) -> None:
         rules.text(reason, "reason")
-        self._agent_session_closed(reason, meta.to_dict())
-
-    @event(AgentSessionClosed)
-    def _agent_session_closed(self, reason: str, meta: dict[str, Any]) -> None:
-        pass
+        self._record(Conversation.AgentSessionClosed, meta, reason)
 
     # --- participants --------------------------------------------------------------------
 
@@ -184,36 +176,16 @@ class Conversation(SpeechPart, ActivityPart, RecordingPart, MonitoringPart):
                 f"participant kind must be one of {sorted(rules.PARTICIPANT_KINDS)}"
             )
         self._require_open(meta)
-        self._participant_joined(identity, name, kind, bool(hidden), sid, meta.to_dict())
-
-    @event(ParticipantJoined)
-    def _participant_joined(
-        self, identity: str, name: str, kind: str, hidden: bool, sid: str, meta: dict[str, Any]
-    ) -> None:
-        self.participants[identity] = {"kind": kind, "present": True}
-        if self.status in ("opened", "requested"):
-            self.status = "active"
+        self._record(Conversation.ParticipantJoined, meta, identity, name, kind, bool(hidden), sid)
 
     def leave(self, identity: str, sid: str, meta: EventMeta, *, aborted: bool = False) -> None:
         rules.text(identity, "participant identity")
         rules.text(sid, "participant sid", allow_empty=True)
         # Departures may arrive before the join or after the end: they are recorded as facts.
-        if aborted:
-            self._participant_connection_aborted(identity, sid, meta.to_dict())
-        else:
-            self._participant_left(identity, sid, meta.to_dict())
-
-    @event(ParticipantLeft)
-    def _participant_left(self, identity: str, sid: str, meta: dict[str, Any]) -> None:
-        if identity in self.participants:
-            self.participants[identity]["present"] = False
-
-    @event(ParticipantConnectionAborted)
-    def _participant_connection_aborted(
-        self, identity: str, sid: str, meta: dict[str, Any]
-    ) -> None:
-        if identity in self.participants:
-            self.participants[identity]["present"] = False
+        gone = (
+            Conversation.ParticipantConnectionAborted if aborted else Conversation.ParticipantLeft
+        )
+        self._record(gone, meta, identity, sid)
 
     def publish_track(
         self, identity: str, track_sid: str, kind: str, source: str, meta: EventMeta
@@ -224,19 +196,9 @@ class Conversation(SpeechPart, ActivityPart, RecordingPart, MonitoringPart):
             raise InvalidCommand("track kind must be 'audio' or 'video'")
         rules.text(source, "track source", allow_empty=True)
         self._require_open(meta)
-        self._track_published(identity, track_sid, kind, source, meta.to_dict())
-
-    @event(TrackPublished)
-    def _track_published(
-        self, identity: str, track_sid: str, kind: str, source: str, meta: dict[str, Any]
-    ) -> None:
-        pass
+        self._record(Conversation.TrackPublished, meta, identity, track_sid, kind, source)
 
     def unpublish_track(self, identity: str, track_sid: str, meta: EventMeta) -> None:
         rules.text(identity, "participant identity")
         rules.text(track_sid, "track sid")
-        self._track_unpublished(identity, track_sid, meta.to_dict())
-
-    @event(TrackUnpublished)
-    def _track_unpublished(self, identity: str, track_sid: str, meta: dict[str, Any]) -> None:
-        pass
+        self._record(Conversation.TrackUnpublished, meta, identity, track_sid)

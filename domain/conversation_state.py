@@ -1,13 +1,19 @@
 """The state every part of the `Conversation` aggregate reads, and the rule they share.
 
-Public methods of the parts are commands: they check the rules first and only then trigger
-an event, so a refused command leaves the aggregate untouched. `@event` methods only change
-state; they also run when the aggregate is rebuilt from stored events, so they never check
-rules (old events must always replay).
+Public methods of the parts are commands: they check the rules first and only then record
+an event (`_record`), so a refused command leaves the aggregate untouched.
+
+An event's fields are declared once, in `domain/events.py`, and `_record` takes their values
+in that order. Each part binds the classes it records, subclassing those that change state
+with an `apply`; `apply` also runs when the aggregate is rebuilt from stored events, so it
+never checks rules (old events must always replay). A part records its own class,
+`RecordingPart.RecordingCompleted` and not `self.RecordingCompleted`: the class's module and
+qualified name are the stored topic, which `tests/test_declarations.py` pins.
 """
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +21,11 @@ from eventsourcing.domain import Aggregate
 
 from domain.errors import CallAlreadyEnded
 from domain.meta import EventMeta
+
+#: Fields every event has, set by `trigger_event` and `_record` rather than by position.
+_COMMON_FIELDS = frozenset({"originator_id", "originator_version", "timestamp", "meta"})
+#: Per event class, the names of its own fields, in the order `domain/events.py` gives.
+_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 class ConversationState(Aggregate):
@@ -47,6 +58,19 @@ class ConversationState(Aggregate):
         object.__setattr__(new_event, "__dict__", state)
         new_event.mutate(self)
         self._pending_events.append(new_event)
+
+    def _record(self, event_class: type, meta: EventMeta, *values: Any) -> None:
+        """Trigger `event_class` with `values` for its fields, in the order `domain/events.py`
+        declares them, and the meta."""
+        names = _FIELDS.get(event_class)
+        if names is None:
+            names = tuple(f.name for f in fields(event_class) if f.name not in _COMMON_FIELDS)
+            _FIELDS[event_class] = names
+        if len(values) != len(names):
+            raise TypeError(f"{event_class.__name__} has fields {names}, given {len(values)}")
+        state = dict(zip(names, values, strict=True))
+        state["meta"] = meta.to_dict()
+        self.trigger_event(event_class, **state)
 
     @property
     def is_ended(self) -> bool:

@@ -1,6 +1,8 @@
 """The conversation's domain events, named in the past tense.
 
-Each class is small and explicit; the `Conversation` aggregate binds them with `@event`.
+Each class is small and explicit, and the one place its fields are declared; the parts of
+the `Conversation` aggregate bind them (their topics name the part), and the read side
+dispatches on these classes.
 `meta` is `EventMeta.to_dict()`: source, correlation id, external id, occurred-at.
 """
 

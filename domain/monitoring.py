@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from eventsourcing.domain import event
-
 from domain import events as ev
 from domain import rules
 from domain.conversation_state import ConversationState
@@ -14,10 +10,22 @@ from domain.meta import EventMeta
 
 
 class MonitoringPart(ConversationState):
-    SilenceDetected = ev.SilenceDetected
-    SilenceEnded = ev.SilenceEnded
-    ListenInStarted = ev.ListenInStarted
-    ListenInEnded = ev.ListenInEnded
+    class SilenceDetected(ev.SilenceDetected):
+        def apply(self, c: ConversationState) -> None:
+            c.silence_active = True
+
+    class SilenceEnded(ev.SilenceEnded):
+        def apply(self, c: ConversationState) -> None:
+            c.silence_active = False
+
+    class ListenInStarted(ev.ListenInStarted):
+        def apply(self, c: ConversationState) -> None:
+            c.listen_ins[self.listen_id] = self.supervisor
+
+    class ListenInEnded(ev.ListenInEnded):
+        def apply(self, c: ConversationState) -> None:
+            c.listen_ins.pop(self.listen_id, None)
+
     TurnLatencyMeasured = ev.TurnLatencyMeasured
     ErrorReported = ev.ErrorReported
 
@@ -28,21 +36,13 @@ class MonitoringPart(ConversationState):
         if self.silence_active:
             raise InvalidTransition("silence is already being reported")
         self._require_open(meta)
-        self._silence_detected(float(silent_for_s), meta.to_dict())
-
-    @event(SilenceDetected)
-    def _silence_detected(self, silent_for_s: float, meta: dict[str, Any]) -> None:
-        self.silence_active = True
+        self._record(MonitoringPart.SilenceDetected, meta, float(silent_for_s))
 
     def end_silence(self, silent_for_s: float, meta: EventMeta) -> None:
         rules.non_negative(silent_for_s, "silence duration")
         if not self.silence_active:
             raise InvalidTransition("no silence is being reported")
-        self._silence_ended(float(silent_for_s), meta.to_dict())
-
-    @event(SilenceEnded)
-    def _silence_ended(self, silent_for_s: float, meta: dict[str, Any]) -> None:
-        self.silence_active = False
+        self._record(MonitoringPart.SilenceEnded, meta, float(silent_for_s))
 
     def start_listen_in(self, listen_id: str, supervisor: str, meta: EventMeta) -> None:
         rules.text(listen_id, "listen-in id")
@@ -50,22 +50,14 @@ class MonitoringPart(ConversationState):
         if listen_id in self.listen_ins:
             raise InvalidTransition(f"listen-in {listen_id!r} already started")
         self._require_open(meta)
-        self._listen_in_started(listen_id, supervisor, meta.to_dict())
-
-    @event(ListenInStarted)
-    def _listen_in_started(self, listen_id: str, supervisor: str, meta: dict[str, Any]) -> None:
-        self.listen_ins[listen_id] = supervisor
+        self._record(MonitoringPart.ListenInStarted, meta, listen_id, supervisor)
 
     def end_listen_in(self, listen_id: str, meta: EventMeta) -> None:
         rules.text(listen_id, "listen-in id")
         supervisor = self.listen_ins.get(listen_id)
         if supervisor is None:
             raise InvalidTransition(f"listen-in {listen_id!r} is not open")
-        self._listen_in_ended(listen_id, supervisor, meta.to_dict())
-
-    @event(ListenInEnded)
-    def _listen_in_ended(self, listen_id: str, supervisor: str, meta: dict[str, Any]) -> None:
-        self.listen_ins.pop(listen_id, None)
+        self._record(MonitoringPart.ListenInEnded, meta, listen_id, supervisor)
 
     # --- quality -------------------------------------------------------------------------
 
@@ -87,29 +79,11 @@ class MonitoringPart(ConversationState):
         if eou is None and ttft is None and ttfb is None and e2e is None:
             raise InvalidCommand("a latency measurement needs at least one figure")
         self._require_open(meta)
-        self._turn_measured(speech_id, eou, ttft, ttfb, e2e, meta.to_dict())
-
-    @event(TurnLatencyMeasured)
-    def _turn_measured(
-        self,
-        speech_id: str,
-        end_of_utterance_delay_s: float | None,
-        llm_ttft_s: float | None,
-        tts_ttfb_s: float | None,
-        end_to_end_s: float | None,
-        meta: dict[str, Any],
-    ) -> None:
-        pass
+        self._record(MonitoringPart.TurnLatencyMeasured, meta, speech_id, eou, ttft, ttfb, e2e)
 
     def report_error(
         self, component: str, message: str, recoverable: bool, meta: EventMeta
     ) -> None:
         rules.text(component, "component", limit=100)
         rules.text(message, "error message", limit=rules.MAX_TEXT)
-        self._error_reported(component, message, bool(recoverable), meta.to_dict())
-
-    @event(ErrorReported)
-    def _error_reported(
-        self, component: str, message: str, recoverable: bool, meta: dict[str, Any]
-    ) -> None:
-        pass
+        self._record(MonitoringPart.ErrorReported, meta, component, message, bool(recoverable))

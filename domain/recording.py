@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from eventsourcing.domain import event
-
 from domain import events as ev
 from domain import rules
 from domain.conversation_state import ConversationState
@@ -14,11 +10,26 @@ from domain.meta import EventMeta
 
 
 class RecordingPart(ConversationState):
-    RecordingRequested = ev.RecordingRequested
-    RecordingStarted = ev.RecordingStarted
-    RecordingUpdated = ev.RecordingUpdated
-    RecordingCompleted = ev.RecordingCompleted
-    RecordingFailed = ev.RecordingFailed
+    class RecordingRequested(ev.RecordingRequested):
+        def apply(self, c: ConversationState) -> None:
+            # The egress webhooks may have told us of it first: never move its status back.
+            c.recordings.setdefault(self.recording_id, "requested")
+
+    class RecordingStarted(ev.RecordingStarted):
+        def apply(self, c: ConversationState) -> None:
+            c.recordings[self.recording_id] = "started"
+
+    class RecordingUpdated(ev.RecordingUpdated):
+        def apply(self, c: ConversationState) -> None:
+            c.recordings.setdefault(self.recording_id, "started")
+
+    class RecordingCompleted(ev.RecordingCompleted):
+        def apply(self, c: ConversationState) -> None:
+            c.recordings[self.recording_id] = "completed"
+
+    class RecordingFailed(ev.RecordingFailed):
+        def apply(self, c: ConversationState) -> None:
+            c.recordings[self.recording_id] = "failed"
 
     # --- recording -----------------------------------------------------------------------
 
@@ -29,12 +40,7 @@ class RecordingPart(ConversationState):
         if self.recordings.get(recording_id) == "requested":
             raise InvalidTransition(f"recording {recording_id!r} was already requested")
         self._require_open(meta)
-        self._recording_requested(recording_id, mode, meta.to_dict())
-
-    @event(RecordingRequested)
-    def _recording_requested(self, recording_id: str, mode: str, meta: dict[str, Any]) -> None:
-        # The egress webhooks may have told us of it first: never move its status back.
-        self.recordings.setdefault(recording_id, "requested")
+        self._record(RecordingPart.RecordingRequested, meta, recording_id, mode)
 
     def _require_unfinished(self, recording_id: str) -> None:
         rules.text(recording_id, "recording id")
@@ -47,22 +53,12 @@ class RecordingPart(ConversationState):
         self._require_unfinished(recording_id)
         if self.recordings.get(recording_id) == "started":
             raise InvalidTransition(f"recording {recording_id!r} already started")
-        self._recording_started(recording_id, egress_id, meta.to_dict())
-
-    @event(RecordingStarted)
-    def _recording_started(
-        self, recording_id: str, egress_id: str | None, meta: dict[str, Any]
-    ) -> None:
-        self.recordings[recording_id] = "started"
+        self._record(RecordingPart.RecordingStarted, meta, recording_id, egress_id)
 
     def update_recording(self, recording_id: str, status: str, meta: EventMeta) -> None:
         self._require_unfinished(recording_id)
         rules.text(status, "recording status", limit=64)
-        self._recording_updated(recording_id, status, meta.to_dict())
-
-    @event(RecordingUpdated)
-    def _recording_updated(self, recording_id: str, status: str, meta: dict[str, Any]) -> None:
-        self.recordings.setdefault(recording_id, "started")
+        self._record(RecordingPart.RecordingUpdated, meta, recording_id, status)
 
     def complete_recording(
         self,
@@ -82,28 +78,18 @@ class RecordingPart(ConversationState):
             raise InvalidCommand("recording size must be a non-negative integer")
         duration = rules.non_negative(duration_s, "recording duration")
         assert duration is not None
-        self._recording_completed(
-            recording_id, bucket, object_key, size_bytes, duration, content_type, meta.to_dict()
+        self._record(
+            RecordingPart.RecordingCompleted,
+            meta,
+            recording_id,
+            bucket,
+            object_key,
+            size_bytes,
+            duration,
+            content_type,
         )
-
-    @event(RecordingCompleted)
-    def _recording_completed(
-        self,
-        recording_id: str,
-        bucket: str,
-        object_key: str,
-        size_bytes: int,
-        duration_s: float,
-        content_type: str,
-        meta: dict[str, Any],
-    ) -> None:
-        self.recordings[recording_id] = "completed"
 
     def fail_recording(self, recording_id: str, reason: str, meta: EventMeta) -> None:
         self._require_unfinished(recording_id)
         rules.text(reason, "failure reason", limit=2000)
-        self._recording_failed(recording_id, reason, meta.to_dict())
-
-    @event(RecordingFailed)
-    def _recording_failed(self, recording_id: str, reason: str, meta: dict[str, Any]) -> None:
-        self.recordings[recording_id] = "failed"
+        self._record(RecordingPart.RecordingFailed, meta, recording_id, reason)

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from eventsourcing.domain import event
-
 from domain import events as ev
 from domain import rules
 from domain.conversation_state import ConversationState
@@ -17,8 +13,14 @@ class SpeechPart(ConversationState):
     InterimTranscriptRecorded = ev.InterimTranscriptRecorded
     FinalTranscriptRecorded = ev.FinalTranscriptRecorded
     AgentReplied = ev.AgentReplied
-    UserStateChanged = ev.UserStateChanged
-    AgentStateChanged = ev.AgentStateChanged
+
+    class UserStateChanged(ev.UserStateChanged):
+        def apply(self, c: ConversationState) -> None:
+            c.user_state = self.new_state
+
+    class AgentStateChanged(ev.AgentStateChanged):
+        def apply(self, c: ConversationState) -> None:
+            c.agent_state = self.new_state
 
     # --- speech --------------------------------------------------------------------------
 
@@ -30,18 +32,9 @@ class SpeechPart(ConversationState):
         rules.text(segment_id, "segment id", allow_empty=True)
         confidence = rules.confidence(confidence)
         self._require_open(meta)
-        self._interim_recorded(speaker, text, segment_id, confidence, meta.to_dict())
-
-    @event(InterimTranscriptRecorded)
-    def _interim_recorded(
-        self,
-        speaker: str,
-        text: str,
-        segment_id: str,
-        confidence: float | None,
-        meta: dict[str, Any],
-    ) -> None:
-        pass
+        self._record(
+            SpeechPart.InterimTranscriptRecorded, meta, speaker, text, segment_id, confidence
+        )
 
     def record_final(
         self,
@@ -65,52 +58,34 @@ class SpeechPart(ConversationState):
         rules.text(language, "language", limit=20)
         rules.text(segment_id, "segment id", allow_empty=True)
         self._require_open(meta)
-        self._final_recorded(
-            speaker, text, confidence, start_time, end_time, language, segment_id, meta.to_dict()
+        self._record(
+            SpeechPart.FinalTranscriptRecorded,
+            meta,
+            speaker,
+            text,
+            confidence,
+            start_time,
+            end_time,
+            language,
+            segment_id,
         )
-
-    @event(FinalTranscriptRecorded)
-    def _final_recorded(
-        self,
-        speaker: str,
-        text: str,
-        confidence: float | None,
-        start_time: float | None,
-        end_time: float | None,
-        language: str,
-        segment_id: str,
-        meta: dict[str, Any],
-    ) -> None:
-        pass
 
     def record_reply(self, text: str, interrupted: bool, meta: EventMeta) -> None:
         rules.text(text, "reply text", limit=rules.MAX_TEXT, allow_empty=bool(interrupted))
         self._require_open(meta)
-        self._agent_replied(text, bool(interrupted), meta.to_dict())
-
-    @event(AgentReplied)
-    def _agent_replied(self, text: str, interrupted: bool, meta: dict[str, Any]) -> None:
-        pass
+        self._record(SpeechPart.AgentReplied, meta, text, bool(interrupted))
 
     def change_user_state(self, new_state: str, meta: EventMeta) -> None:
         if new_state not in rules.USER_STATES:
             raise InvalidCommand(f"user state must be one of {sorted(rules.USER_STATES)}")
         self._require_open(meta)
-        self._user_state_changed(self.user_state, new_state, meta.to_dict())
-
-    @event(UserStateChanged)
-    def _user_state_changed(self, old_state: str, new_state: str, meta: dict[str, Any]) -> None:
-        self.user_state = new_state
+        self._record(SpeechPart.UserStateChanged, meta, self.user_state, new_state)
 
     def change_agent_state(self, new_state: str, meta: EventMeta) -> None:
         if new_state not in rules.AGENT_STATES:
             raise InvalidCommand(f"agent state must be one of {sorted(rules.AGENT_STATES)}")
         self._require_open(meta)
-        self._agent_state_changed(self.agent_state, new_state, meta.to_dict())
-
-    @event(AgentStateChanged)
-    def _agent_state_changed(self, old_state: str, new_state: str, meta: dict[str, Any]) -> None:
-        self.agent_state = new_state
+        self._record(SpeechPart.AgentStateChanged, meta, self.agent_state, new_state)
 
     @staticmethod
     def _check_speaker(speaker: str) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from projections.base import ReadModel, iso, occurred
+from domain import events as ev
+from projections.base import EventTable, ReadModel, handles, iso, occurred
 from projections.store import RowStore
 from projections.tables import Row, TableSpec
 
@@ -49,15 +50,17 @@ CONVERSATIONS = TableSpec(
     indexes=("status, last_activity_at DESC", "room_name", "position"),
 )
 
-_COUNTERS = {
-    "InterimTranscriptRecorded": "interim_count",
-    "FinalTranscriptRecorded": "final_count",
-    "AgentReplied": "reply_count",
-    "VehicleLookedUp": "lookup_count",
-    "ToolCalled": "tool_call_count",
-    "ListenInStarted": "listen_in_count",
-    "ErrorReported": "error_count",
+#: The counter column each event adds one to.
+_COUNTED = {
+    ev.InterimTranscriptRecorded: "interim_count",
+    ev.FinalTranscriptRecorded: "final_count",
+    ev.AgentReplied: "reply_count",
+    ev.VehicleLookedUp: "lookup_count",
+    ev.ToolCalled: "tool_call_count",
+    ev.ListenInStarted: "listen_in_count",
+    ev.ErrorReported: "error_count",
 }
+_COUNTERS = EventTable(_COUNTED)
 
 
 class ConversationsProjection(ReadModel):
@@ -76,10 +79,10 @@ class ConversationsProjection(ReadModel):
                 user_state="listening",
                 silence_active=False,
                 silence_alerts=0,
-                **dict.fromkeys(_COUNTERS.values(), 0),
+                **dict.fromkeys(_COUNTED.values(), 0),
             )
         cls = type(event)
-        counter = _COUNTERS.get(cls.__name__)
+        counter = _COUNTERS[cls]
         if counter is not None:
             row[counter] += 1
         handler = self.handler_for(cls)
@@ -94,24 +97,28 @@ class ConversationsProjection(ReadModel):
 
     # Handlers here take the row and change it in place.
 
-    def when_Opened(self, e: Any, row: Row) -> None:
+    @handles(ev.Opened)
+    def on_opened(self, e: Any, row: Row) -> None:
         row["room_name"] = e.room_name
         row["opened_at"] = occurred(e)
 
-    def when_CallRequested(self, e: Any, row: Row) -> None:
+    @handles(ev.CallRequested)
+    def on_call_requested(self, e: Any, row: Row) -> None:
         row["requested_at"] = row["requested_at"] or occurred(e)
         row["customer_identity"] = e.participant_identity
         row["customer_name"] = e.participant_name
         if row["status"] == "opened":
             row["status"] = "requested"
 
-    def when_CallStarted(self, e: Any, row: Row) -> None:
+    @handles(ev.CallStarted)
+    def on_call_started(self, e: Any, row: Row) -> None:
         row["started_at"] = occurred(e)
         row["room_sid"] = e.room_sid
         if row["status"] != "ended":
             row["status"] = "active"
 
-    def when_CallEnded(self, e: Any, row: Row) -> None:
+    @handles(ev.CallEnded)
+    def on_call_ended(self, e: Any, row: Row) -> None:
         row["status"] = "ended"
         row["ended_at"] = occurred(e)
         row["end_reason"] = e.reason
@@ -123,7 +130,8 @@ class ConversationsProjection(ReadModel):
             participants[identity] = {**p, "present": False}
         row["participants"] = participants
 
-    def when_ParticipantJoined(self, e: Any, row: Row) -> None:
+    @handles(ev.ParticipantJoined)
+    def on_participant_joined(self, e: Any, row: Row) -> None:
         p = self._participant(row, e.identity)
         p.update(name=e.name, kind=e.kind, hidden=e.hidden, sid=e.sid)
         p["joined_at"] = _latest_iso(p.get("joined_at"), iso(occurred(e)))
@@ -131,12 +139,14 @@ class ConversationsProjection(ReadModel):
         if row["status"] in ("opened", "requested"):
             row["status"] = "active"
 
-    def when_ParticipantLeft(self, e: Any, row: Row) -> None:
+    @handles(ev.ParticipantLeft)
+    def on_participant_left(self, e: Any, row: Row) -> None:
         p = self._participant(row, e.identity)
         p["left_at"] = _latest_iso(p.get("left_at"), iso(occurred(e)))
         self._settle(row, e.identity, p)
 
-    def when_ParticipantConnectionAborted(self, e: Any, row: Row) -> None:
+    @handles(ev.ParticipantConnectionAborted)
+    def on_participant_connection_aborted(self, e: Any, row: Row) -> None:
         p = self._participant(row, e.identity)
         p["left_at"] = _latest_iso(p.get("left_at"), iso(occurred(e)))
         p["aborted"] = True
@@ -165,43 +175,48 @@ class ConversationsProjection(ReadModel):
         p["present"] = bool(joined and (left is None or left < joined) and row["status"] != "ended")
         row["participants"] = {**row["participants"], identity: p}
 
-    def when_UserStateChanged(self, e: Any, row: Row) -> None:
+    @handles(ev.UserStateChanged)
+    def on_user_state_changed(self, e: Any, row: Row) -> None:
         row["user_state"] = e.new_state
 
-    def when_AgentStateChanged(self, e: Any, row: Row) -> None:
+    @handles(ev.AgentStateChanged)
+    def on_agent_state_changed(self, e: Any, row: Row) -> None:
         row["agent_state"] = e.new_state
 
-    def when_SilenceDetected(self, e: Any, row: Row) -> None:
+    @handles(ev.SilenceDetected)
+    def on_silence_detected(self, e: Any, row: Row) -> None:
         row["silence_active"] = True
         row["silence_alerts"] += 1
         row["silence_since"] = occurred(e) - timedelta(seconds=e.silent_for_s)
 
-    def when_SilenceEnded(self, e: Any, row: Row) -> None:
+    @handles(ev.SilenceEnded)
+    def on_silence_ended(self, e: Any, row: Row) -> None:
         row["silence_active"] = False
         row["silence_since"] = None
 
-    def when_RecordingRequested(self, e: Any, row: Row) -> None:
+    @handles(ev.RecordingRequested)
+    def on_recording_requested(self, e: Any, row: Row) -> None:
         if row["recording_status"] is None:
             row["recording_status"] = "requested"
 
-    def when_RecordingStarted(self, e: Any, row: Row) -> None:
+    @handles(ev.RecordingStarted, ev.RecordingUpdated)
+    def on_recording_going(self, e: Any, row: Row) -> None:
         if row["recording_status"] not in ("completed", "failed"):
             row["recording_status"] = "recording"
 
-    def when_RecordingUpdated(self, e: Any, row: Row) -> None:
-        if row["recording_status"] not in ("completed", "failed"):
-            row["recording_status"] = "recording"
-
-    def when_RecordingCompleted(self, e: Any, row: Row) -> None:
+    @handles(ev.RecordingCompleted)
+    def on_recording_completed(self, e: Any, row: Row) -> None:
         row["recording_status"] = "completed"
         row["recording_bucket"] = e.bucket
         row["recording_key"] = e.object_key
 
-    def when_RecordingFailed(self, e: Any, row: Row) -> None:
+    @handles(ev.RecordingFailed)
+    def on_recording_failed(self, e: Any, row: Row) -> None:
         if row["recording_status"] != "completed":
             row["recording_status"] = "failed"
 
-    def when_TurnLatencyMeasured(self, e: Any, row: Row) -> None:
+    @handles(ev.TurnLatencyMeasured)
+    def on_turn_latency_measured(self, e: Any, row: Row) -> None:
         if e.end_to_end_s is not None:
             row["last_end_to_end_s"] = e.end_to_end_s
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from projections.base import ReadModel, occurred, source
+from domain import events as ev
+from projections.base import ReadModel, handles, occurred, source
 from projections.store import RowStore
 from projections.tables import TableSpec
 
@@ -45,8 +46,10 @@ class ListenInsProjection(ReadModel):
             ),
         )
 
-    def when_ListenInStarted(self, e: Any, position: int, store: RowStore) -> None:
+    @handles(ev.ListenInStarted)
+    def on_listen_in_started(self, e: Any, position: int, store: RowStore) -> None:
         self._put(e, position, store, "listen_in_started")
 
-    def when_ListenInEnded(self, e: Any, position: int, store: RowStore) -> None:
+    @handles(ev.ListenInEnded)
+    def on_listen_in_ended(self, e: Any, position: int, store: RowStore) -> None:
         self._put(e, position, store, "listen_in_ended")

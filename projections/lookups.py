@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from projections.base import ReadModel, occurred
+from domain import events as ev
+from projections.base import ReadModel, handles, occurred
 from projections.store import RowStore
 from projections.tables import TableSpec
 
@@ -68,7 +69,8 @@ class LookupsProjection(ReadModel):
     name = "lookups"
     tables = (VEHICLE_LOOKUPS, TOOL_CALLS, BOOKINGS)
 
-    def when_VehicleLookedUp(self, e: Any, position: int, store: RowStore) -> None:
+    @handles(ev.VehicleLookedUp)
+    def on_vehicle_looked_up(self, e: Any, position: int, store: RowStore) -> None:
         vehicle = e.vehicle or {}
         decoded = e.decoded or {}
         year = vehicle.get("year") or decoded.get("model_year")
@@ -90,7 +92,8 @@ class LookupsProjection(ReadModel):
             ),
         )
 
-    def when_ToolCalled(self, e: Any, position: int, store: RowStore) -> None:
+    @handles(ev.ToolCalled)
+    def on_tool_called(self, e: Any, position: int, store: RowStore) -> None:
         store.put(
             TOOL_CALLS,
             TOOL_CALLS.blank(
@@ -105,7 +108,8 @@ class LookupsProjection(ReadModel):
             ),
         )
 
-    def when_TestDriveBooked(self, e: Any, position: int, store: RowStore) -> None:
+    @handles(ev.TestDriveBooked)
+    def on_test_drive_booked(self, e: Any, position: int, store: RowStore) -> None:
         store.put(
             BOOKINGS,
             BOOKINGS.blank(
@@ -121,7 +125,8 @@ class LookupsProjection(ReadModel):
             ),
         )
 
-    def when_CallbackRequested(self, e: Any, position: int, store: RowStore) -> None:
+    @handles(ev.CallbackRequested)
+    def on_callback_requested(self, e: Any, position: int, store: RowStore) -> None:
         store.put(
             BOOKINGS,
             BOOKINGS.blank(

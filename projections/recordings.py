@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from projections.base import ReadModel, occurred
+from domain import events as ev
+from projections.base import ReadModel, handles, occurred
 from projections.store import RowStore
 from projections.tables import Row, TableSpec
 
@@ -48,25 +49,29 @@ class RecordingsProjection(ReadModel):
         row["position"] = position
         return row
 
-    def when_RecordingRequested(self, e: Any, position: int, store: RowStore) -> None:
+    @handles(ev.RecordingRequested)
+    def on_recording_requested(self, e: Any, position: int, store: RowStore) -> None:
         row = self._row(e, position, store)
         row.update(mode=e.mode, requested_at=occurred(e))
         store.put(RECORDINGS, row)
 
-    def when_RecordingStarted(self, e: Any, position: int, store: RowStore) -> None:
+    @handles(ev.RecordingStarted)
+    def on_recording_started(self, e: Any, position: int, store: RowStore) -> None:
         row = self._row(e, position, store)
         row.update(egress_id=e.egress_id, started_at=occurred(e))
         if row["status"] not in _FINISHED:
             row["status"] = "recording"
         store.put(RECORDINGS, row)
 
-    def when_RecordingUpdated(self, e: Any, position: int, store: RowStore) -> None:
+    @handles(ev.RecordingUpdated)
+    def on_recording_updated(self, e: Any, position: int, store: RowStore) -> None:
         row = self._row(e, position, store)
         if row["status"] not in _FINISHED:
             row["status"] = "recording"
         store.put(RECORDINGS, row)
 
-    def when_RecordingCompleted(self, e: Any, position: int, store: RowStore) -> None:
+    @handles(ev.RecordingCompleted)
+    def on_recording_completed(self, e: Any, position: int, store: RowStore) -> None:
         row = self._row(e, position, store)
         row.update(
             status="completed",
@@ -79,7 +84,8 @@ class RecordingsProjection(ReadModel):
         )
         store.put(RECORDINGS, row)
 
-    def when_RecordingFailed(self, e: Any, position: int, store: RowStore) -> None:
+    @handles(ev.RecordingFailed)
+    def on_recording_failed(self, e: Any, position: int, store: RowStore) -> None:
         row = self._row(e, position, store)
         row.update(status="failed", error=e.reason, finished_at=occurred(e))
         store.put(RECORDINGS, row)

@@ -6,13 +6,14 @@ import contextlib
 import dataclasses
 import gc
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from projections.base import occurred
+from domain import events as ev
+from projections.base import EventTable, occurred
 from projections.conversations import CONVERSATIONS
 from projections.fold import fold
 from projections.jsonable import jsonable
@@ -58,17 +59,24 @@ class Timeline:
         return data
 
 
+#: Who speaks or acts in an event, for events without a `speaker` field.
+_ACTOR: EventTable[Callable[[Any], str]] = EventTable(
+    {
+        ev.AgentReplied: lambda e: "assistant",
+        ev.ListenInStarted: lambda e: str(e.supervisor),
+        ev.ListenInEnded: lambda e: str(e.supervisor),
+        ev.ParticipantJoined: lambda e: str(e.identity),
+        ev.ParticipantLeft: lambda e: str(e.identity),
+        ev.ParticipantConnectionAborted: lambda e: str(e.identity),
+    }
+)
+
+
 def _speaker(event: Any) -> str | None:
-    name = type(event).__name__
     if hasattr(event, "speaker"):
         return str(event.speaker)
-    if name == "AgentReplied":
-        return "assistant"
-    if name.startswith(("ListenIn",)):
-        return str(event.supervisor)
-    if name.startswith("Participant"):
-        return str(event.identity)
-    return None
+    actor = _ACTOR[type(event)]
+    return None if actor is None else actor(event)
 
 
 def build_timeline(

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from projections.base import ReadModel, occurred
+from domain import events as ev
+from projections.base import ReadModel, handles, occurred
 from projections.store import RowStore
 from projections.tables import TableSpec
 
@@ -48,7 +49,8 @@ class TranscriptProjection(ReadModel):
     name = "transcript"
     tables = (TRANSCRIPT_LINES, TRANSCRIPT_INTERIMS)
 
-    def when_InterimTranscriptRecorded(self, e: Any, position: int, store: RowStore) -> None:
+    @handles(ev.InterimTranscriptRecorded)
+    def on_interim_transcript_recorded(self, e: Any, position: int, store: RowStore) -> None:
         store.put(
             TRANSCRIPT_INTERIMS,
             TRANSCRIPT_INTERIMS.blank(
@@ -62,7 +64,8 @@ class TranscriptProjection(ReadModel):
             ),
         )
 
-    def when_FinalTranscriptRecorded(self, e: Any, position: int, store: RowStore) -> None:
+    @handles(ev.FinalTranscriptRecorded)
+    def on_final_transcript_recorded(self, e: Any, position: int, store: RowStore) -> None:
         store.delete(TRANSCRIPT_INTERIMS, (e.originator_id, e.speaker))
         store.put(
             TRANSCRIPT_LINES,
@@ -82,7 +85,8 @@ class TranscriptProjection(ReadModel):
             ),
         )
 
-    def when_AgentReplied(self, e: Any, position: int, store: RowStore) -> None:
+    @handles(ev.AgentReplied)
+    def on_agent_replied(self, e: Any, position: int, store: RowStore) -> None:
         store.delete(TRANSCRIPT_INTERIMS, (e.originator_id, "assistant"))
         store.put(
             TRANSCRIPT_LINES,
@@ -97,6 +101,7 @@ class TranscriptProjection(ReadModel):
             ),
         )
 
-    def when_CallEnded(self, e: Any, position: int, store: RowStore) -> None:
+    @handles(ev.CallEnded)
+    def on_call_ended(self, e: Any, position: int, store: RowStore) -> None:
         for speaker in ("customer", "assistant"):
             store.delete(TRANSCRIPT_INTERIMS, (e.originator_id, speaker))

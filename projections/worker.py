@@ -176,7 +176,7 @@ def apply_events(
             cls = type(event)
             handler = handlers.get(cls, _MISSING)
             if handler is _MISSING:
-                handler = handlers[cls] = getattr(model, "when_" + cls.__name__, None)
+                handler = handlers[cls] = model.handler_for(cls)
             if handler is not None:
                 handler(event, position, store)
     else:

@@ -17,6 +17,7 @@ from adapters.call_center import GroupCommitCallCenter
 from adapters.postgres.database import DatabaseSettings
 from adapters.postgres.hashchain import verify_chains
 from domain import commands as c
+from domain import events as ev
 from domain.conversation import Conversation
 from domain.ids import conversation_id_for_room
 from domain.speech import SpeechPart
@@ -27,9 +28,9 @@ ROOM = "call-concurrent"
 
 def _finals(app: GroupCommitCallCenter, room: str = ROOM) -> list[str]:
     return [
-        e.text  # type: ignore[attr-defined]
+        e.text
         for _, e in app.log_of(conversation_id_for_room(room))
-        if type(e).__name__ == "FinalTranscriptRecorded"
+        if isinstance(e, ev.FinalTranscriptRecorded)
     ]
 
 
@@ -148,9 +149,9 @@ def test_an_event_stored_under_an_older_version_is_upcast(
             (cid, topic, json.dumps(v1_state).encode()),
         )
     event = app.log_of(cid)[-1][1]
-    assert type(event).__name__ == "FinalTranscriptRecorded"
-    assert event.language == "en"  # type: ignore[attr-defined]
-    assert event.segment_id == ""  # type: ignore[attr-defined]
+    assert isinstance(event, ev.FinalTranscriptRecorded)
+    assert event.language == "en"
+    assert event.segment_id == ""
     assert app.conversation(cid).version == 3
 
 

@@ -3,8 +3,8 @@ plans as if it were new, and must ask the store before it refuses a command ther
 
 from __future__ import annotations
 
-from domain import commands as c
 from adapters.call_center import GroupCommitCallCenter as CallCenter
+from domain import commands as c
 from domain.errors import CallAlreadyEnded
 from domain.ids import conversation_id_for_room
 from tests.factories import meta

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from projections.base import iso, occurred
+from domain import events as ev
+from projections.base import EventTable, iso, occurred
 from projections.jsonable import jsonable
 
 
@@ -23,52 +25,80 @@ class Message:
     wire: bytes | None = field(default=None, repr=False, compare=False)
 
 
-_CHANGE = {
-    "CallRequested": "requested",
-    "CallStarted": "started",
-    "CallEnded": "ended",
-}
-# Events that change what the dashboard list shows (interims would flood it).
-_DASHBOARD_UPDATES = {
-    "ParticipantJoined",
-    "ParticipantLeft",
-    "ParticipantConnectionAborted",
-    "AgentStateChanged",
-    "UserStateChanged",
-    "FinalTranscriptRecorded",
-    "AgentReplied",
-    "VehicleLookedUp",
-    "ListenInStarted",
-    "ListenInEnded",
-}
-_RECORDING = {
-    "RecordingRequested": "requested",
-    "RecordingStarted": "recording",
-    "RecordingUpdated": "recording",
-    "RecordingCompleted": "completed",
-    "RecordingFailed": "failed",
-}
+#: Events that change a call's status: the dashboard gets the row, with this change.
+_CHANGE: EventTable[str] = EventTable(
+    {ev.CallRequested: "requested", ev.CallStarted: "started", ev.CallEnded: "ended"}
+)
+#: Events that change what the dashboard list shows (interims would flood it).
+_DASHBOARD_UPDATES: EventTable[bool] = EventTable(
+    dict.fromkeys(
+        (
+            ev.ParticipantJoined,
+            ev.ParticipantLeft,
+            ev.ParticipantConnectionAborted,
+            ev.AgentStateChanged,
+            ev.UserStateChanged,
+            ev.FinalTranscriptRecorded,
+            ev.AgentReplied,
+            ev.VehicleLookedUp,
+            ev.ListenInStarted,
+            ev.ListenInEnded,
+        ),
+        True,
+    )
+)
+#: The status a recording event reports.
+_RECORDING: EventTable[str] = EventTable(
+    {
+        ev.RecordingRequested: "requested",
+        ev.RecordingStarted: "recording",
+        ev.RecordingUpdated: "recording",
+        ev.RecordingCompleted: "completed",
+        ev.RecordingFailed: "failed",
+    }
+)
+_SILENCE_ACTIVE: EventTable[bool] = EventTable({ev.SilenceDetected: True, ev.SilenceEnded: False})
 
 
 def _fields(e: Any, *names: str) -> dict[str, Any]:
     return {n: jsonable(getattr(e, n)) for n in names}
 
 
-def call_message(position: int, e: Any) -> Message | None:
-    """The message for one call's stream, or None for events it does not show."""
-    name = type(e).__name__
-    cid = e.originator_id
-    base = {"conversation_id": str(cid), "at": iso(occurred(e))}
+#: What the call stream shows of an event: its message type and data.
+_Render = Callable[[Any], tuple[str, dict[str, Any]]]
 
-    def msg(message_type: str, **data: Any) -> Message:
-        return Message(position, message_type, cid, {**base, **data})
 
-    if name == "InterimTranscriptRecorded":
-        return msg("interim", **_fields(e, "speaker", "text", "segment_id", "confidence"))
-    if name == "FinalTranscriptRecorded":
-        return msg(
+def _state(who: str) -> _Render:
+    return lambda e: ("state", {"who": who, **_fields(e, "old_state", "new_state")})
+
+
+def _participant(action: str) -> _Render:
+    def render(e: Any) -> tuple[str, dict[str, Any]]:
+        data: dict[str, Any] = {"identity": e.identity, "action": action}
+        if action == "joined":
+            data.update(kind=e.kind, hidden=e.hidden)
+        return "participant", data
+
+    return render
+
+
+def _silence(e: Any) -> tuple[str, dict[str, Any]]:
+    return "silence", {"active": _SILENCE_ACTIVE[type(e)], "silent_for_s": e.silent_for_s}
+
+
+def _recording(e: Any) -> tuple[str, dict[str, Any]]:
+    return "recording", recording_data(e)
+
+
+_CALL: EventTable[_Render] = EventTable(
+    {
+        ev.InterimTranscriptRecorded: lambda e: (
+            "interim",
+            _fields(e, "speaker", "text", "segment_id", "confidence"),
+        ),
+        ev.FinalTranscriptRecorded: lambda e: (
             "final",
-            **_fields(
+            _fields(
                 e,
                 "speaker",
                 "text",
@@ -78,37 +108,24 @@ def call_message(position: int, e: Any) -> Message | None:
                 "language",
                 "segment_id",
             ),
-        )
-    if name == "AgentReplied":
-        return msg("reply", **_fields(e, "text", "interrupted"))
-    if name in ("UserStateChanged", "AgentStateChanged"):
-        who = "user" if name == "UserStateChanged" else "agent"
-        return msg("state", who=who, **_fields(e, "old_state", "new_state"))
-    if name == "VehicleLookedUp":
-        return msg(
+        ),
+        ev.AgentReplied: lambda e: ("reply", _fields(e, "text", "interrupted")),
+        ev.UserStateChanged: _state("user"),
+        ev.AgentStateChanged: _state("agent"),
+        ev.VehicleLookedUp: lambda e: (
             "lookup",
-            **_fields(e, "vin_as_said", "vin", "check_digit_valid", "found", "vehicle", "decoded"),
-        )
-    if name == "ToolCalled":
-        return msg("tool", **_fields(e, "name", "arguments", "result", "error"))
-    if name in ("SilenceDetected", "SilenceEnded"):
-        return msg("silence", active=name == "SilenceDetected", silent_for_s=e.silent_for_s)
-    if name in _RECORDING:
-        return msg("recording", **recording_data(e))
-    if name.startswith("Participant"):
-        action = {"ParticipantJoined": "joined", "ParticipantLeft": "left"}.get(name, "aborted")
-        data: dict[str, Any] = {"identity": e.identity, "action": action}
-        if action == "joined":
-            data.update(kind=e.kind, hidden=e.hidden)
-        return msg("participant", **data)
-    if name in _CHANGE:
-        m = msg("conversation")
-        m.needs_row = _CHANGE[name]
-        return m
-    if name == "TurnLatencyMeasured":
-        return msg(
+            _fields(e, "vin_as_said", "vin", "check_digit_valid", "found", "vehicle", "decoded"),
+        ),
+        ev.ToolCalled: lambda e: ("tool", _fields(e, "name", "arguments", "result", "error")),
+        ev.SilenceDetected: _silence,
+        ev.SilenceEnded: _silence,
+        **dict.fromkeys(_RECORDING.declared, _recording),
+        ev.ParticipantJoined: _participant("joined"),
+        ev.ParticipantLeft: _participant("left"),
+        ev.ParticipantConnectionAborted: _participant("aborted"),
+        ev.TurnLatencyMeasured: lambda e: (
             "latency",
-            **_fields(
+            _fields(
                 e,
                 "speech_id",
                 "end_of_utterance_delay_s",
@@ -116,38 +133,56 @@ def call_message(position: int, e: Any) -> Message | None:
                 "tts_ttfb_s",
                 "end_to_end_s",
             ),
-        )
-    return None
+        ),
+    }
+)
+
+
+def call_message(position: int, e: Any) -> Message | None:
+    """The message for one call's stream, or None for events it does not show."""
+    cls = type(e)
+    change, render = _CHANGE[cls], _CALL[cls]
+    if change is None and render is None:
+        return None
+    cid = e.originator_id
+    base = {"conversation_id": str(cid), "at": iso(occurred(e))}
+    if change is not None:  # the client gets the conversation's row
+        return Message(position, "conversation", cid, base, needs_row=change)
+    assert render is not None
+    message_type, data = render(e)
+    return Message(position, message_type, cid, {**base, **data})
 
 
 def dashboard_message(position: int, e: Any) -> Message | None:
     """The message for the dashboard feed, or None."""
-    name = type(e).__name__
+    cls = type(e)
     cid = e.originator_id
-    if name in ("SilenceDetected", "SilenceEnded"):
+    active = _SILENCE_ACTIVE[cls]
+    if active is not None:
         return Message(
             position,
             "silence",
             cid,
             {
                 "conversation_id": str(cid),
-                "active": name == "SilenceDetected",
+                "active": active,
                 "silent_for_s": e.silent_for_s,
                 "at": iso(occurred(e)),
             },
             needs_row="silence",
         )
-    if name in _RECORDING:
+    if _RECORDING[cls] is not None:
         return Message(
             position, "recording", cid, {"conversation_id": str(cid), **recording_data(e)}
         )
-    if name in _CHANGE or name in _DASHBOARD_UPDATES:
-        return Message(position, "conversation", cid, {}, needs_row=_CHANGE.get(name, "updated"))
+    change = _CHANGE[cls]
+    if change is not None or _DASHBOARD_UPDATES[cls]:
+        return Message(position, "conversation", cid, {}, needs_row=change or "updated")
     return None
 
 
 def recording_data(e: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {"recording_id": e.recording_id, "status": _RECORDING[type(e).__name__]}
+    data: dict[str, Any] = {"recording_id": e.recording_id, "status": _RECORDING[type(e)]}
     for name in (
         "bucket",
         "object_key",
