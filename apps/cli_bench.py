@@ -62,13 +62,15 @@ def cmd_bench(runtime: Runtime, args: argparse.Namespace) -> int:
         runtime.database, bool(args.quick), progress, keep_databases=args.keep_databases
     )
     machine = machine_info(runtime.database.conninfo)
-    machine["load average at start"] = _load()
     started = time.perf_counter()
     results: list[BenchResult] = []
     failed: list[str] = []
     for name in names:
         module = importlib.import_module(f"apps.bench.{name}")
         progress.step(name, "starting" + (" (quick)" if args.quick else ""))
+        from apps.bench.report import now
+
+        state = {"started": now(), "load average at start": _load()}
         t = time.perf_counter()
         try:
             result: BenchResult = module.run(ctx)
@@ -78,12 +80,13 @@ def cmd_bench(runtime: Runtime, args: argparse.Namespace) -> int:
             traceback.print_exc(file=sys.stderr)
             continue
         result.elapsed_s = time.perf_counter() - t
+        # Each bench's own machine state: others share this machine, and load moves figures.
+        result.machine = {**state, "load average at end": _load(), **machine}
         if args.quick:  # a smoke test's figures are not held to the targets
             for figure in result.figures:
                 figure.met = None
         progress.step(name, f"done in {result.elapsed_s:.0f}s")
         results.append(result)
-    machine["load average at end"] = _load()
     elapsed = time.perf_counter() - started
 
     from apps.bench import report
@@ -99,13 +102,12 @@ def cmd_bench(runtime: Runtime, args: argparse.Namespace) -> int:
     report.write_markdown(
         out / "BENCHMARKS.md",
         results,
-        machine,
         quick=bool(args.quick),
         plots=plot_paths,
         notes=_notes(results),
         summary=everything,
     )
-    report.write_json(json_path, everything, machine)
+    report.write_json(json_path, everything)
     print(
         f"\n{len(results)} bench(es) in {elapsed:.0f}s; report: {out / 'BENCHMARKS.md'}, "
         f"plots: {plots_dir}",
@@ -118,12 +120,12 @@ def cmd_bench(runtime: Runtime, args: argparse.Namespace) -> int:
 
 
 def _notes(results: list[BenchResult]) -> dict[str, str]:
-    from apps.bench.notes import NOTES, missed_lines
+    from apps.bench.notes import missed_lines, notes_for
 
     notes = {}
     for r in results:
         missed = missed_lines(r)
-        notes[r.name] = "\n".join(missed + ([""] if missed else []) + [NOTES.get(r.name, "")])
+        notes[r.name] = "\n".join(missed + ([""] if missed else []) + [notes_for(r)])
     return notes
 
 
@@ -131,7 +133,7 @@ def _rerender(out: Path) -> int:
     """BENCHMARKS.md again from the last full run's results (after editing the notes)."""
     from apps.bench import report
 
-    results, data = report.read_json(out / "docs" / "bench" / "results.json")
+    results, _ = report.read_json(out / "docs" / "bench" / "results.json")
     # Plots whose series are kept in results.json are drawn again; the others (latency
     # distributions) stay as the run drew them.
     report.plot(
@@ -139,13 +141,7 @@ def _rerender(out: Path) -> int:
     )
     plots = {r.name: [f"docs/bench/{r.name}.png"] for r in results}
     report.write_markdown(
-        out / "BENCHMARKS.md",
-        results,
-        data["machine"],
-        quick=False,
-        plots=plots,
-        notes=_notes(results),
-        when=data.get("when"),
+        out / "BENCHMARKS.md", results, quick=False, plots=plots, notes=_notes(results)
     )
     print(f"rewrote {out / 'BENCHMARKS.md'}", file=sys.stderr)
     return 0

@@ -24,7 +24,7 @@ from projections.transcript import TRANSCRIPT_INTERIMS, TRANSCRIPT_LINES
 #: The read models a timeline shows (the others are not part of it).
 _TIMELINE_MODELS = [READ_MODELS[n] for n in ("conversations", "transcript", "recordings")]
 
-_BASE_FIELDS = {"originator_id", "originator_version", "timestamp", "meta", "originator_topic"}
+_BASE_FIELDS = ("originator_id", "originator_version", "timestamp", "meta", "originator_topic")
 
 
 @dataclass(slots=True)
@@ -95,6 +95,9 @@ def build_timeline(
         state = e.__dict__
         meta = state.get("meta") or {}
         recorded = state["timestamp"]
+        data = state.copy()  # then less the base fields: a third of a comprehension's time
+        for name in base:
+            data.pop(name, None)
         append(
             entry(
                 position,
@@ -106,7 +109,7 @@ def build_timeline(
                 str(meta.get("source", "")),
                 _speaker(e),
                 state.get("text"),
-                {k: v for k, v in state.items() if k not in base},
+                data,
                 meta.get("correlation_id"),
                 meta.get("external_id"),
             )
@@ -152,7 +155,13 @@ _paused_lock = threading.Lock()
 def _collector_paused() -> Iterator[None]:
     """Build a call's objects (tens of thousands, none in a cycle) without the cyclic
     garbage collector scanning them again and again: it doubled replay's time. Counted,
-    so concurrent replays leave it as they found it."""
+    so concurrent replays leave it as they found it.
+
+    When it is turned back on, the objects are moved to the oldest generation
+    (`freeze` then `unfreeze`, no scan) instead of being scanned by the first young
+    collection after (a tenth of replay's time). They are freed by reference counting
+    as usual; other young objects of the process wait for the next full collection.
+    Not done when someone else has frozen objects (`unfreeze` would undo it)."""
     global _paused
     with _paused_lock:
         ours = _paused > 0 or gc.isenabled()  # if someone else turned it off, leave it
@@ -168,4 +177,7 @@ def _collector_paused() -> Iterator[None]:
         with _paused_lock:
             _paused -= 1
             if _paused == 0:
+                if gc.get_freeze_count() == 0:
+                    gc.freeze()
+                    gc.unfreeze()
                 gc.enable()

@@ -49,6 +49,7 @@ def _roundtrip_agrees(event: Any) -> None:
     b = vars(LIBRARY.to_domain_event(library))
     assert _same(a, b), (fast.state, library.state)
     assert _same(vars(FAST.to_domain_event(fast)), b)
+    assert _same(vars(FAST.to_domain_event(library)), b)  # what the library stored, too
 
 
 def test_the_fast_mapper_is_in_use() -> None:

@@ -158,6 +158,38 @@ class FastMapper(Mapper[UUID]):
             state = self._decode(text)
         return state  # type: ignore[no-any-return]
 
+    def _load_plain(self, data: bytes) -> dict[str, Any]:
+        """The state of an event whose fields are all plain, parsed by orjson (three times
+        faster than the library's scanner with its hook on every object): its only
+        transcoded value is the timestamp. Anything orjson might read otherwise (a NaN,
+        an int beyond 64 bits, a nested value the library's encoder wrote) goes through
+        `_load`."""
+        try:
+            state = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return self._load(data)
+        if type(state) is not dict or self._datetime is None:
+            return self._load(data)
+        moment = state.get("timestamp")
+        if type(moment) is dict:
+            if moment.get("_type_") != self._datetime.name or len(moment) != 2:
+                return self._load(data)
+            state["timestamp"] = self._datetime.decode(moment["_data_"])
+        meta = state.get("meta")
+        for v in state.values():
+            kind = type(v)
+            if kind is float:
+                # orjson reads an integer beyond 64 bits as a float; json keeps the int
+                if not -_INT64 < v < _INT64:
+                    return self._load(data)
+            elif (kind is dict and v is not meta) or kind is list:
+                return self._load(data)
+        if meta is not None:
+            for v in meta.values():
+                if v is not None and type(v) is not str:
+                    return self._load(data)
+        return state
+
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         if not self._fast:
             return super().to_domain_event(stored_event)
@@ -179,10 +211,11 @@ class FastMapper(Mapper[UUID]):
         info = self._in.get(topic)
         if info is None:
             cls = resolve_topic(topic)
-            info = self._in[topic] = (cls, getattr(cls, "class_version", 1), None)
-        cls, class_version, _ = info
+            plain = plain_float_fields(cls) is not None
+            info = self._in[topic] = (cls, getattr(cls, "class_version", 1), plain)
+        cls, class_version, plain = info
         try:
-            state = self._load(state_bytes)
+            state = self._load_plain(state_bytes) if plain else self._load(state_bytes)
         except Exception:  # raises the library's error
             return super().to_domain_event(
                 StoredEvent(originator_id, originator_version, topic, state_bytes)
@@ -202,6 +235,7 @@ class FastMapper(Mapper[UUID]):
 
 
 _PLAIN = {"str", "int", "bool", "None"}
+_INT64 = float(2**63)
 _OWN = {"originator_id", "originator_version", "timestamp"}  # popped or transcoded first
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import contextlib
 import math
 import platform
+import statistics
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -35,6 +36,13 @@ class Figure:
     target: str = ""
     met: bool | None = None
     note: str = ""
+    #: Repeated runs: `value` and `baseline_value` are their medians, these their
+    #: (min, max), and `runs` how many there were.
+    spread: tuple[float, float] | None = None
+    baseline_spread: tuple[float, float] | None = None
+    runs: int = 0
+    #: A target stated as a ratio to the baseline (value ÷ baseline ≤ this).
+    ratio_target: float | None = None
 
     @property
     def ratio(self) -> float:
@@ -54,7 +62,41 @@ class Figure:
             "target": self.target,
             "met": self.met,
             "note": self.note,
+            "spread": self.spread,
+            "baseline_spread": self.baseline_spread,
+            "runs": self.runs,
+            "ratio_target": self.ratio_target,
         }
+
+
+def repeated(
+    bench: str,
+    name: str,
+    runs: Sequence[float],
+    unit: str,
+    baseline: str,
+    baseline_runs: Sequence[float],
+    ratio_target: float | None = None,
+) -> Figure:
+    """A figure of repeated runs, judged on the medians (value ÷ baseline ≤
+    `ratio_target` when there is one), with each side's spread."""
+    value, base = statistics.median(runs), statistics.median(baseline_runs)
+    figure = Figure(
+        bench,
+        name,
+        value,
+        unit,
+        baseline,
+        base,
+        spread=(min(runs), max(runs)),
+        baseline_spread=(min(baseline_runs), max(baseline_runs)),
+        runs=len(runs),
+        ratio_target=ratio_target,
+    )
+    if ratio_target is not None:
+        figure.target = f"median ≤ {ratio_target:g}× baseline median"
+        figure.met = figure.ratio <= ratio_target
+    return figure
 
 
 @dataclass
@@ -65,6 +107,8 @@ class BenchResult:
     details: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
+    #: The machine while this bench ran (when, load averages at its start and end, ...).
+    machine: dict[str, str] = field(default_factory=dict)
 
 
 class Progress:
@@ -137,17 +181,6 @@ class Stopwatch:
     @property
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
-
-
-def timed_best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    """The best wall time of `repeat` runs (after one warm-up), and the last result."""
-    result = fn()
-    best = math.inf
-    for _ in range(repeat):
-        t = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, result
 
 
 # --- the machine ---------------------------------------------------------------------------

@@ -42,6 +42,10 @@ from apps.bench.workload import CallMix
 
 BENCH = "live"
 CALLS = 200
+#: After the last window, how long the clients are given for the last messages.
+DRAIN_S = 3.0
+#: Fewest commands in one turn of a call's script (`apps.bench.workload.call_script`).
+COMMANDS_PER_TURN_AT_LEAST = 12
 
 
 # --- the baseline ----------------------------------------------------------------------------
@@ -107,7 +111,11 @@ def run(ctx: BenchContext) -> BenchResult:
         projector: Any = None
         clients: Any = None
         try:
-            mix = CallMix(CALLS, prefix="live", seed=3)
+            # Enough turns that no call ends before the last window closes: a followed
+            # call that ended would stop producing messages partway through.
+            commands_per_call = (sum(rates) * seconds * 1.1) / CALLS + 50
+            turns = int(commands_per_call // COMMANDS_PER_TURN_AT_LEAST) + 2
+            mix = CallMix(CALLS, prefix="live", seed=3, turns=turns)
             opening = [mix.next_for(i) for i in range(CALLS)]  # each call's first command
             outcomes = []
             for i in range(0, len(opening), 500):
@@ -154,10 +162,14 @@ def run(ctx: BenchContext) -> BenchResult:
             for r in rates:
                 ctx.step(BENCH, f"recording {r:,.0f} commands/s for {seconds:.0f}s")
                 windows[r] = run_load(app, mix, r, seconds)
-                time.sleep(2.0)  # the last messages on their way
+                time.sleep(2.0 if r != rates[-1] else DRAIN_S)  # the last messages
             c_go.put(True)
-            received: list[tuple[int, int, float]] = c_out.get(timeout=120)
+            received: list[tuple[int, int, float]]
+            received, ended_streams = c_out.get(timeout=120)
             clients.join(30)
+            calls_replaced = mix.calls_started - CALLS
+            followed = ids[:CLIENTS]
+            shown = _shown_positions(app, followed)
         finally:
             server_stop.set()
             if clients is not None and clients.is_alive():
@@ -178,6 +190,9 @@ def run(ctx: BenchContext) -> BenchResult:
             json.dump({"commit": clock.at, "received": received}, f)
     latencies: dict[float, list[float]] = {r: [] for r in rates}
     committed: dict[float, int] = {r: 0 for r in rates}
+    expected: dict[float, int] = {r: 0 for r in rates}
+    missing: dict[float, int] = {r: 0 for r in rates}
+    got = {(followed[index], position) for index, position, _ in received}
     for r, (start, end) in windows.items():
         lo, hi = start + (0.5 if quick else 2.0), end
         committed[r] = sum(1 for t in clock.at.values() if lo <= t <= hi)
@@ -185,11 +200,20 @@ def run(ctx: BenchContext) -> BenchResult:
             c = clock.at.get(position)
             if c is not None and lo <= c <= hi:
                 latencies[r].append((t - c) * 1000)
+        # Every event of a followed call committed in the window that its stream shows
+        # must have reached that call's client.
+        for cid, positions in shown.items():
+            for position in positions:
+                c = clock.at.get(position)
+                if c is not None and lo <= c <= hi:
+                    expected[r] += 1
+                    missing[r] += (cid, position) not in got
     for r in rates:
         p = percentiles(latencies[r])
         ctx.step(
             BENCH,
-            f"{r:,.0f}/s: {len(latencies[r]):,} messages, p50 {p['p50']:.1f} ms, "
+            f"{r:,.0f}/s: {len(latencies[r]):,} messages of {expected[r]:,} expected "
+            f"({missing[r]:,} missing), p50 {p['p50']:.1f} ms, "
             f"p95 {p['p95']:.1f} ms, p99 {p['p99']:.1f} ms",
         )
     figures = []
@@ -208,17 +232,46 @@ def run(ctx: BenchContext) -> BenchResult:
                     (p[q] <= target) if q == "p99" else None,
                 )
             )
+    for r in rates:
+        figures.append(
+            Figure(
+                BENCH,
+                f"SSE messages delivered, {r:,.0f} ev/s",
+                expected[r] - missing[r],
+                "msgs",
+                "messages expected (followed calls' events in the window)",
+                expected[r],
+                "all (0 missing)",
+                missing[r] == 0 and expected[r] > 0,
+            )
+        )
     result.figures = figures
     result.details = {
         "clients": CLIENTS,
         "calls": CALLS,
+        "turns_per_call": turns,
         "seconds": seconds,
+        "drain_s": DRAIN_S,
         "latencies_ms": {str(int(r)): latencies[r] for r in rates},
         "baseline_ms": {str(int(r)): baseline[r] for r in rates},
         "messages": {str(int(r)): len(latencies[r]) for r in rates},
         "events_committed": {str(int(r)): committed[r] for r in rates},
+        "expected_messages": {str(int(r)): expected[r] for r in rates},
+        "missing_messages": {str(int(r)): missing[r] for r in rates},
+        "followed_calls_ended": calls_replaced,
+        "streams_ended_early": len(ended_streams),
     }
     return result
+
+
+def _shown_positions(app: GroupCommitCallCenter, followed: list[UUID]) -> dict[UUID, list[int]]:
+    """The log positions of each followed call's events that its stream shows."""
+    from apps.web.messages import call_message
+
+    return {
+        cid: [p for p, event in app.events_of(cid) if call_message(p, event) is not None]
+        for cid in followed
+    }
 
 
 def _wait_projected(base: str, token: str, ids: list[UUID], timeout: float = 60.0) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import time
 from typing import Any
+from uuid import UUID
 
 from adapters.call_center import GroupCommitCallCenter
 from apps.bench.ingest_load import prebuild
@@ -19,6 +20,8 @@ class CommitClock:
 
     def __init__(self, app: GroupCommitCallCenter) -> None:
         self.at: dict[int, float] = {}
+        #: The conversation of each event, by log position.
+        self.conversation: dict[int, UUID] = {}
         commit, record = app.commit, app.record_many
 
         def timed_commit(prepared: Any) -> Any:
@@ -41,6 +44,8 @@ class CommitClock:
         for o in outcomes:
             for p in o.positions:
                 self.at[p] = t
+                if o.conversation_id is not None:
+                    self.conversation[p] = o.conversation_id
 
 
 def run_load(

@@ -103,6 +103,26 @@ async def _follow(
     connected: asyncio.Event,
     counter: list[int],
     stop: asyncio.Event,
+    ended: list[int],
+) -> None:
+    """Follow one stream; if the server ends it (a resync) before `stop`, `index` goes
+    in `ended`."""
+    try:
+        await _read_stream(port, token, path, index, out, connected, counter, stop)
+    finally:
+        if not stop.is_set():
+            ended.append(index)
+
+
+async def _read_stream(
+    port: int,
+    token: str,
+    path: str,
+    index: int,
+    out: list[tuple[int, int, float]],
+    connected: asyncio.Event,
+    counter: list[int],
+    stop: asyncio.Event,
 ) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(
@@ -162,12 +182,17 @@ async def _follow(
 
 
 def _clients(port: int, token: str, paths: list[str], ready: Any, go: Any, out: Any) -> None:
-    async def main() -> list[tuple[int, int, float]]:
+    """Puts (received (client, message id, time), clients whose stream ended early)."""
+
+    async def main() -> tuple[list[tuple[int, int, float]], list[int]]:
         received: list[tuple[int, int, float]] = []
+        ended: list[int] = []
         connected, stop = asyncio.Event(), asyncio.Event()
         counter = [0]
         tasks = [
-            asyncio.create_task(_follow(port, token, p, i, received, connected, counter, stop))
+            asyncio.create_task(
+                _follow(port, token, p, i, received, connected, counter, stop, ended)
+            )
             for i, p in enumerate(paths)
         ]
         await asyncio.wait_for(connected.wait(), 60)
@@ -178,7 +203,7 @@ def _clients(port: int, token: str, paths: list[str], ready: Any, go: Any, out: 
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        return received
+        return received, ended
 
     gc.disable()  # the clients only record timestamps: no pauses while they read
     out.put(asyncio.run(main()))

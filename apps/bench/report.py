@@ -47,6 +47,15 @@ def _met(f: Figure) -> str:
     return "met" if f.met else "MISSED"
 
 
+def _with_spread(value: float, spread: Sequence[float] | None, unit: str) -> str:
+    """A median with the min–max of its runs beside it."""
+    text = _num(value, unit)
+    if spread:
+        lo, hi = spread
+        text += f" ({_num(lo, unit).removesuffix(' ' + unit)}–{_num(hi, unit)})"
+    return text
+
+
 def rows(results: Sequence[BenchResult]) -> list[list[str]]:
     out = []
     for r in results:
@@ -55,9 +64,9 @@ def rows(results: Sequence[BenchResult]) -> list[list[str]]:
                 [
                     f.bench,
                     f.name,
-                    _num(f.value, f.unit),
+                    _with_spread(f.value, f.spread, f.unit),
                     f.baseline,
-                    _num(f.baseline_value, f.unit),
+                    _with_spread(f.baseline_value, f.baseline_spread, f.unit),
                     _ratio(f),
                     f.target,
                     _met(f),
@@ -82,10 +91,14 @@ def table(results: Sequence[BenchResult]) -> str:
     return "\n".join(out)
 
 
-def markdown_table(results: Sequence[BenchResult]) -> str:
-    out = ["| " + " | ".join(HEADER[:-1] + ["status"]) + " |", "|" + "---|" * len(HEADER)]
-    for r in rows(results):
-        out.append("| " + " | ".join(c.replace("|", "\\|") for c in r) + " |")
+def markdown_table(results: Sequence[BenchResult], *, with_run: bool = False) -> str:
+    """Figures as a table; `with_run` adds the column saying which run measured each."""
+    header = HEADER[:-1] + ["status"] + (["run"] if with_run else [])
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for r in results:
+        run = [r.machine.get("started", "?")] if with_run else []
+        for row in rows([r]):
+            out.append("| " + " | ".join(c.replace("|", "\\|") for c in row + run) + " |")
     return "\n".join(out)
 
 
@@ -115,36 +128,33 @@ PREAMBLE = """# Benchmarks
 against the configured PostgreSQL (the embedded server, or `CALLCENTER_DATABASE_URL`), in
 throw-away databases of its own. Each figure is shown beside a baseline measured in the
 same run on the same database, as a ratio (figure ÷ baseline). Plots are in `docs/bench/`.
-Sections are rewritten by the bench that produced them.
-
-The machine is a shared 2-core VM: other work ran alongside some runs (see the load
-averages), and figures that depend on fsync latency or on CPU left over vary by tens of
-percent from run to run.
+Each bench's section is rewritten by the run of that bench, with the state of the machine
+during it; every number in a section comes from that run. Figures from earlier runs are
+kept, dated, under History at the end.
 """
 
 
 def write_markdown(
     path: Path,
     results: Sequence[BenchResult],
-    machine: dict[str, str],
     *,
     quick: bool,
     plots: dict[str, list[str]],
     notes: dict[str, str] | None = None,
-    when: str | None = None,
     summary: Sequence[BenchResult] | None = None,
 ) -> None:
-    """Rewrite the machine, the summary (`summary`, or `results`) and each result's
-    section; other sections stay as they are."""
+    """Rewrite the summary (`summary`, or `results`) and each result's section, each with
+    the machine state of its own run; other sections stay as they are."""
     text = path.read_text() if path.exists() else PREAMBLE
-    when = when or datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    m = ["| | |", "|---|---|"]
-    m += [f"| {k} | {v} |" for k, v in machine.items()]
-    benches = ", ".join(r.name for r in results)
-    m.append(f"| last run | {when}: {benches}{' (--quick)' if quick else ''} |")
-    text = _replace(text, "machine", "## The machine\n\n" + "\n".join(m))
-    overview = markdown_table(list(summary if summary is not None else results))
-    text = _replace(text, "summary", "## Summary\n\n" + overview)
+    text = _remove(text, "machine")  # one table for every bench: now each section has its own
+    everything = list(summary if summary is not None else results)
+    overview = markdown_table(everything, with_run=True)
+    text = _replace(
+        text,
+        "summary",
+        "## Summary\n\nEach bench's latest run (the run column says when; its section has the "
+        "state of the machine during it).\n\n" + overview,
+    )
     for r in results:
         body = [f"## {TITLES.get(r.name, r.name)}", "", markdown_table([r]), ""]
         for note in r.notes:
@@ -154,6 +164,7 @@ def write_markdown(
         extra = (notes or {}).get(r.name)
         if extra:
             body += [extra.rstrip(), ""]
+        body += machine_table(r, quick=quick)
         body += [
             "<details><summary>raw figures</summary>",
             "",
@@ -165,6 +176,22 @@ def write_markdown(
         ]
         text = _replace(text, r.name, "\n".join(body))
     path.write_text(text.rstrip() + "\n")
+
+
+def machine_table(r: BenchResult, *, quick: bool = False) -> list[str]:
+    """The machine during this bench's run: when, how long, the load around it."""
+    rows = ["| | |", "|---|---|"]
+    rows += [f"| {k} | {v} |" for k, v in r.machine.items()]
+    rows.append(f"| duration | {r.elapsed_s:.0f} s{' (--quick)' if quick else ''} |")
+    return ["**The machine during this run**", "", *rows, ""]
+
+
+def _remove(text: str, name: str) -> str:
+    pattern = re.compile(
+        r"\n*" + re.escape(BEGIN.format(name=name)) + r".*?" + re.escape(END.format(name=name)),
+        re.S,
+    )
+    return pattern.sub("", text)
 
 
 def _light(details: dict[str, Any]) -> dict[str, Any]:
@@ -187,9 +214,17 @@ def read_json(path: Path) -> tuple[list[BenchResult], dict[str, Any]]:
     data = json.loads(path.read_text())
     results = []
     for r in data.get("results", []):
-        figures = [Figure(**{k: v for k, v in f.items() if k != "ratio"}) for f in r["figures"]]
+        figures = [_figure(f) for f in r["figures"]]
         notes = list(r.get("notes", []))
-        results.append(BenchResult(r["name"], figures, r["details"], notes, r["elapsed_s"]))
+        # Results written before each bench kept its own machine state: the invocation's.
+        machine = r.get("machine") or {
+            "started": data.get("when", "?"),
+            **data.get("machine", {}),
+            "load averages": "of the whole invocation that ran every bench",
+        }
+        results.append(
+            BenchResult(r["name"], figures, r["details"], notes, r["elapsed_s"], machine)
+        )
     return results, data
 
 
@@ -201,13 +236,22 @@ def merged(earlier: Sequence[BenchResult], now: Sequence[BenchResult]) -> list[B
     return sorted(latest.values(), key=lambda r: order.index(r.name) if r.name in order else 99)
 
 
-def write_json(path: Path, results: Sequence[BenchResult], machine: dict[str, str]) -> None:
+def _figure(saved: dict[str, Any]) -> Figure:
+    f = Figure(**{k: v for k, v in saved.items() if k != "ratio"})
+    for name in ("spread", "baseline_spread"):  # JSON has lists
+        value = getattr(f, name)
+        if value is not None:
+            setattr(f, name, (value[0], value[1]))
+    return f
+
+
+def write_json(path: Path, results: Sequence[BenchResult]) -> None:
     data = {
-        "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine,
+        "written": now(),
         "results": [
             {
                 "name": r.name,
+                "machine": r.machine,
                 "elapsed_s": r.elapsed_s,
                 "figures": [f.as_dict() for f in r.figures],
                 "details": _light(r.details),
@@ -217,6 +261,10 @@ def write_json(path: Path, results: Sequence[BenchResult], machine: dict[str, st
         ],
     }
     path.write_text(json.dumps(data, indent=1, default=str))
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def plot(results: Sequence[BenchResult], outdir: Path) -> dict[str, list[str]]:

@@ -167,8 +167,17 @@ class LocalStack:
                 self.runtime.projection_worker(),
             )
         )
+        # In a thread uvicorn has no signal handlers, so open SSE streams never learn of
+        # the shutdown: cancel them after a grace period rather than keep the lifespan
+        # (projection worker, broadcaster) running until the process exits.
         self._web = uvicorn.Server(
-            uvicorn.Config(web, host="127.0.0.1", port=ports.web, log_level="warning")
+            uvicorn.Config(
+                web,
+                host="127.0.0.1",
+                port=ports.web,
+                log_level="warning",
+                timeout_graceful_shutdown=3,
+            )
         )
         self._web_thread = threading.Thread(target=self._web.run, name="web", daemon=True)
         self._web_thread.start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -30,12 +31,16 @@ def interim(i: int, room: str = ROOM) -> Command:
 
 
 @pytest.fixture
-def pg(tmp_path: Path) -> Iterator[StoppablePostgres]:
-    server = StoppablePostgres(tmp_path / "pg")
-    try:
-        yield server
-    finally:
-        server.close()
+def pg() -> Iterator[StoppablePostgres]:
+    # Not under tmp_path: run as root, the server runs as another user that must reach its
+    # data directory, and every pytest session starting on the machine makes
+    # /tmp/pytest-of-root private again (chmod 700), which failed initdb or pg_ctl midway.
+    with tempfile.TemporaryDirectory(prefix="callcenter-pg-") as tmp:
+        server = StoppablePostgres(Path(tmp) / "pg")
+        try:
+            yield server
+        finally:
+            server.close()
 
 
 def test_codec_round_trips_every_kind_of_field() -> None:

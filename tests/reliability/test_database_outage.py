@@ -93,7 +93,7 @@ def _follow(
 def test_postgres_restart_mid_load(own_postgres: tuple[EmbeddedPostgres, DatabaseSettings]) -> None:
     server, db = own_postgres
     app = GroupCommitCallCenter(env=db.eventsourcing_env())
-    for web in serve(app, db, web_settings()):
+    with serve(app, db, web_settings()) as web:
         for room in ROOMS:
             web.webhook(room_event("room_started", room))
         web.wait_projected()

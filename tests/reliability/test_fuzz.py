@@ -31,7 +31,8 @@ def fuzz_web(pg_server: DatabaseSettings) -> Iterator[WebServer]:
     db = fresh_database(pg_server)
     app = GroupCommitCallCenter(env=db.eventsourcing_env())
     try:
-        yield from serve(app, db, web_settings())
+        with serve(app, db, web_settings()) as server:
+            yield server
     finally:
         app.close()
         drop_database(db)

@@ -32,7 +32,7 @@ from tests.web.conftest import (
 
 def test_secrets_never_reach_the_logs(app, db, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
     caplog.set_level(logging.DEBUG)
-    for web in serve(app, db, web_settings()):
+    with serve(app, db, web_settings()) as web:
         with closing(web.admin()) as admin:
             admin.get("/api/conversations")
         httpx.post(
@@ -107,7 +107,7 @@ def test_recording_urls_are_short_lived(app, db, tmp_path: Path) -> None:  # typ
                 content_type="audio/ogg",
             )
         )
-        for web in serve(app, db, web_settings(s3=minio.settings)):
+        with serve(app, db, web_settings(s3=minio.settings)) as web:
             web.wait_projected()
             cid = conversation_id_for_room(room)
             with closing(web.admin()) as admin:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -87,14 +88,34 @@ def web_settings(s3: S3Settings | None = None, rate: int = 10_000) -> WebSetting
     )
 
 
+#: How long the server waits for open requests (an SSE stream never ends by itself) before
+#: cancelling them and running its lifespan's shutdown.
+GRACEFUL_SHUTDOWN_S = 2
+
+
+@contextlib.contextmanager
 def serve(
     app: GroupCommitCallCenter, db: DatabaseSettings, settings: WebSettings
 ) -> Iterator[WebServer]:
+    """The web app under uvicorn in a thread, stopped on leaving (also when the body
+    raises), before the caller closes `app` and drops `db`: its projection worker and SSE
+    broadcaster must not outlive the database they read."""
     source = EventSource(app.recorder.events_table_name, app.mapper)  # type: ignore[attr-defined]
     worker = ProjectionWorker(db.conninfo, source, list(READ_MODELS.values()))
     web = create_app(WebInputs(app, db.conninfo, settings, worker))
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning"))
+    # Under a thread uvicorn installs no signal handlers, so sse-starlette never learns of
+    # the shutdown: an SSE stream a test left open would hold the server (and with it the
+    # worker and the broadcaster) until the end of the session.
+    server = uvicorn.Server(
+        uvicorn.Config(
+            web,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -105,13 +126,27 @@ def serve(
     try:
         yield WebServer(f"http://127.0.0.1:{port}", app, db, settings)
     finally:
+        _drop_connections(server)
         server.should_exit = True
-        thread.join(15)
+        thread.join(GRACEFUL_SHUTDOWN_S + 30)
+        if thread.is_alive():
+            worker.stop()  # at least the worker: the database is about to go
+            raise RuntimeError("the web server did not stop")
+
+
+def _drop_connections(server: uvicorn.Server) -> None:
+    """Close the open connections as if their clients had gone, so that streams end
+    cleanly rather than being cancelled after the grace period."""
+    for connection in list(server.server_state.connections):
+        loop, transport = getattr(connection, "loop", None), getattr(connection, "transport", None)
+        if loop is not None and transport is not None:
+            loop.call_soon_threadsafe(transport.close)
 
 
 @pytest.fixture
 def web(app: GroupCommitCallCenter, db: DatabaseSettings) -> Iterator[WebServer]:
-    yield from serve(app, db, web_settings())
+    with serve(app, db, web_settings()) as server:
+        yield server
 
 
 def room_event(event: str, room: str, **extra: Any) -> dict[str, Any]:

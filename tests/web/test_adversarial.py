@@ -56,7 +56,8 @@ def metric(web: WebServer, outcome: str) -> int:
 
 @pytest.fixture
 def throttled_web(app, db) -> Iterator[WebServer]:  # type: ignore[no-untyped-def]
-    yield from serve(app, db, dataclasses.replace(web_settings(), login_throttle=POLICY))
+    with serve(app, db, dataclasses.replace(web_settings(), login_throttle=POLICY)) as web:
+        yield web
 
 
 def test_login_brute_force_is_throttled_then_lets_the_real_user_in(
@@ -175,7 +176,7 @@ def test_cross_origin_requests_without_configured_origins(web: WebServer) -> Non
 def test_cross_origin_requests_with_configured_origins(app, db) -> None:  # type: ignore[no-untyped-def]
     allowed = "https://dealer.example"
     settings = dataclasses.replace(web_settings(), cors_origins=(allowed,))
-    for web in serve(app, db, settings):
+    with serve(app, db, settings) as web:
         ask = {"Access-Control-Request-Method": "GET"}
         ok = httpx.options(f"{web.url}/api/conversations", headers={"Origin": allowed, **ask})
         assert ok.status_code == 200
@@ -251,7 +252,7 @@ def _drip(url: str, path: str, results: list[bytes], stop: threading.Event) -> N
 
 def test_slow_drip_bodies_do_not_tie_up_the_server(app, db) -> None:  # type: ignore[no-untyped-def]
     settings = dataclasses.replace(web_settings(), body_timeout_s=3.0)
-    for web in serve(app, db, settings):
+    with serve(app, db, settings) as web:
         before = head(web)
         results: list[bytes] = []
         stop = threading.Event()

@@ -72,7 +72,7 @@ def test_token_request_validation(web: WebServer) -> None:
 
 
 def test_token_endpoint_is_rate_limited(app, db) -> None:  # type: ignore[no-untyped-def]
-    for server in serve(app, db, web_settings(rate=6)):
+    with serve(app, db, web_settings(rate=6)) as server:
         statuses = [
             httpx.post(f"{server.url}/api/get-token", json={}).status_code for _ in range(4)
         ]
