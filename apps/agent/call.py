@@ -110,7 +110,10 @@ class Call:
     def _apologise_if_the_llm_failed(self, ev: ErrorEvent) -> None:
         """The answer stopped short (its retries spent): the caller hears why, not silence."""
         if isinstance(ev.error, LLMError) and not ev.error.recoverable:
-            self.session.say(LLM_FAILED_APOLOGY)
+            try:
+                self.session.say(LLM_FAILED_APOLOGY)
+            except RuntimeError:  # the session is already closing: nobody left to hear it
+                log.info("no apology: the session is closing")
 
     def _closed(self, ev: CloseEvent) -> None:
         self.close_event = ev
