@@ -37,6 +37,7 @@ def cmd_agent(args: argparse.Namespace) -> int:
     # imported here: livekit plugins must register on the main thread, and not for other commands
     from livekit.agents import cli
 
+    from adapters.voice.openai_compatible import OpenAISettings, check_server
     from adapters.voice.providers import describe, select_providers
     from apps.agent.config import AgentConfig
     from apps.agent.worker import build_server
@@ -44,7 +45,10 @@ def cmd_agent(args: argparse.Namespace) -> int:
 
     try:
         config = AgentConfig.from_env()
-        providers_line = describe(select_providers(os.environ))  # fails fast on bad choices
+        providers = select_providers(os.environ)  # fails fast on bad choices
+        if providers.names["llm"] == "openai":  # a self-hosted server must be up, with the model
+            check_server(OpenAISettings.from_env(os.environ))
+        providers_line = describe(providers)
     except ValueError as e:
         print(f"callcenter agent: {e}", file=sys.stderr)
         return 2

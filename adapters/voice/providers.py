@@ -13,26 +13,19 @@ from typing import Any
 
 from livekit.agents import llm, stt, tts, vad
 from livekit.plugins import cartesia, deepgram, silero
-from livekit.plugins import openai as lk_openai
 
 from adapters.vin import VinNormaliser, normalise_vin
 
 from .dialogue_policy import DealershipDialoguePolicy
 from .espeak_tts import EspeakTTS
+from .openai_compatible import OpenAISettings, build_openai_llm, openai_configured
 from .pocketsphinx_stt import PocketsphinxSTT
 
 DEFAULT_DEEPGRAM_MODEL = "nova-3"
-DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 
 
 def _deepgram_stt(*, api_key: str, model: str) -> stt.STT[Any]:
     return deepgram.STT(api_key=api_key, model=model, interim_results=True)
-
-
-def _openai_llm(*, api_key: str, model: str, base_url: str | None) -> llm.LLM[Any]:
-    if base_url:
-        return lk_openai.LLM(api_key=api_key, model=model, base_url=base_url)
-    return lk_openai.LLM(api_key=api_key, model=model)
 
 
 def _cartesia_tts(*, api_key: str, model: str | None, voice: str | None) -> tts.TTS[Any]:
@@ -49,7 +42,7 @@ class CloudFactories:
     """Constructors for the cloud plugins; tests swap these for doubles."""
 
     deepgram_stt: Callable[..., stt.STT[Any]] = _deepgram_stt
-    openai_llm: Callable[..., llm.LLM[Any]] = _openai_llm
+    openai_llm: Callable[..., llm.LLM[Any]] = build_openai_llm
     cartesia_tts: Callable[..., tts.TTS[Any]] = _cartesia_tts
 
 
@@ -98,7 +91,8 @@ def select_providers(
 
     Keys (DEEPGRAM_API_KEY, OPENAI_API_KEY, CARTESIA_API_KEY) turn cloud providers
     on; CALLCENTER_STT / CALLCENTER_LLM / CALLCENTER_TTS force a choice, and forcing
-    a cloud provider without its key raises ValueError. ``vad_model`` lets a worker
+    a cloud provider without its key raises ValueError. OPENAI_BASE_URL alone (a
+    self-hosted server) selects the OpenAI-API LLM too. ``vad_model`` lets a worker
     reuse the silero VAD it loaded in prewarm.
     """
     cloud = cloud or CloudFactories()
@@ -121,15 +115,18 @@ def select_providers(
 
     llm_choice = _choice(env, "CALLCENTER_LLM", ("openai", "policy"))
     if llm_choice is None:
-        llm_choice = "openai" if _get(env, "OPENAI_API_KEY") else "policy"
+        llm_choice = "openai" if openai_configured(env) else "policy"
     llm_impl: llm.LLM[Any]
-    if llm_choice == "openai":
-        key = _require_key(env, "OPENAI_API_KEY", "CALLCENTER_LLM=openai")
-        model = _get(env, "OPENAI_MODEL") or DEFAULT_OPENAI_MODEL
-        base_url = _get(env, "OPENAI_BASE_URL") or None
-        llm_impl = cloud.openai_llm(api_key=key, model=model, base_url=base_url)
+    if llm_choice == "openai":  # OpenAI, or a self-hosted server: see openai_compatible.py
+        llm_settings = OpenAISettings.from_env(env)
+        llm_impl = cloud.openai_llm(
+            api_key=llm_settings.api_key,
+            model=llm_settings.model,
+            base_url=llm_settings.base_url,
+            timeout_s=llm_settings.timeout_s,
+        )
         names["llm"] = "openai"
-        details["llm"] = f"cloud, model={model}" + (f", base_url={base_url}" if base_url else "")
+        details["llm"] = llm_settings.describe()
     else:
         llm_impl = DealershipDialoguePolicy(vin_normaliser=vin_normaliser)
         names["llm"] = "dealership-policy"

@@ -10,8 +10,9 @@ from typing import Any
 
 from livekit import rtc
 from livekit.agents import AgentSession
+from livekit.agents.llm import LLMError
 from livekit.agents.voice import SpeechHandle
-from livekit.agents.voice.events import CloseEvent
+from livekit.agents.voice.events import CloseEvent, ErrorEvent
 
 from adapters.agent_sink import AppSource, EventSink
 from adapters.voice.providers import Providers
@@ -27,6 +28,9 @@ from domain import commands as c
 from domain.ids import conversation_id_for_room
 
 log = logging.getLogger(__name__)
+
+# said when the LLM fails mid-answer (a self-hosted server dying, a dropped stream)
+LLM_FAILED_APOLOGY = "Sorry, I lost my train of thought there. Could you say that again?"
 
 
 class Call:
@@ -62,6 +66,7 @@ class Call:
             stt=providers.stt, llm=providers.llm, tts=providers.tts, vad=providers.vad
         )
         self.events.attach(self.session)
+        self.session.on("error", self._apologise_if_the_llm_failed)
         self.close_event: CloseEvent | None = None
         self._closed_ev = asyncio.Event()
         self._recording_attached = self._audio_seen = False
@@ -101,6 +106,14 @@ class Call:
 
     def _silence_ended(self, silent_for: float) -> None:
         self.facts.record(c.EndSilence, self.facts.next("silence-end"), silent_for_s=silent_for)
+
+    def _apologise_if_the_llm_failed(self, ev: ErrorEvent) -> None:
+        """The answer stopped short (its retries spent): the caller hears why, not silence."""
+        if isinstance(ev.error, LLMError) and not ev.error.recoverable:
+            try:
+                self.session.say(LLM_FAILED_APOLOGY)
+            except RuntimeError:  # the session is already closing: nobody left to hear it
+                log.info("no apology: the session is closing")
 
     def _closed(self, ev: CloseEvent) -> None:
         self.close_event = ev

@@ -77,12 +77,17 @@ def test_keys_select_cloud_providers_with_their_settings(silero_vad: vad.VAD) ->
     p = select(env, silero_vad, cloud)
     assert cloud.calls == {
         "deepgram": {"api_key": "dg", "model": "nova-3"},
-        "openai": {"api_key": "oa", "model": "gpt-4o-mini", "base_url": "http://127.0.0.1:8000/v1"},
+        "openai": {
+            "api_key": "oa",
+            "model": "gpt-4o-mini",
+            "base_url": "http://127.0.0.1:8000/v1",
+            "timeout_s": 60.0,
+        },
         "cartesia": {"api_key": "ca", "model": None, "voice": None},
     }
     assert (p.names["stt"], p.names["llm"], p.names["tts"]) == ("deepgram", "openai", "cartesia")
     assert "stt=deepgram (cloud, model=nova-3)" in describe(p)
-    assert "llm=openai (cloud, model=gpt-4o-mini, base_url=http://127.0.0.1:8000/v1)" in describe(p)
+    assert "llm=openai (server=http://127.0.0.1:8000/v1, model=gpt-4o-mini)" in describe(p)
 
 
 def test_model_overrides(silero_vad: vad.VAD) -> None:
@@ -91,7 +96,9 @@ def test_model_overrides(silero_vad: vad.VAD) -> None:
            "OPENAI_MODEL": "gpt-4.1"}  # fmt: skip
     select(env, silero_vad, cloud)
     assert cloud.calls["deepgram"]["model"] == "nova-2"
-    assert cloud.calls["openai"] == {"api_key": "oa", "model": "gpt-4.1", "base_url": None}
+    assert cloud.calls["openai"] == {
+        "api_key": "oa", "model": "gpt-4.1", "base_url": None, "timeout_s": None
+    }  # fmt: skip
 
 
 def test_forcing_local_wins_over_keys(silero_vad: vad.VAD) -> None:
@@ -148,4 +155,6 @@ def test_real_factories_match_the_plugin_constructors() -> None:
 
     inspect.signature(deepgram.STT).bind(api_key="k", model="nova-3", interim_results=True)
     inspect.signature(openai.LLM).bind(api_key="k", model="gpt-4o-mini", base_url="http://x")
+    cloud_llm = CloudFactories().openai_llm(api_key="k", model="gpt-4o-mini", base_url=None)
+    assert type(cloud_llm) is openai.LLM  # without a server address the cloud path is as it was
     inspect.signature(cartesia.TTS).bind(api_key="k", model="sonic-3", voice="v")
