@@ -23,6 +23,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from tests.threaded_server import start_in_thread
+
 
 @dataclass(frozen=True)
 class Gate:
@@ -154,13 +156,7 @@ class OpenAICompatibleServer:
         """Serve on a free loopback port for the duration of the generator."""
         config = uvicorn.Config(self.app, host="127.0.0.1", port=0, log_level="critical")
         server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("the OpenAI-compatible test server did not start")
-            time.sleep(0.02)
+        thread = start_in_thread(server, "the OpenAI-compatible test server")
         port = server.servers[0].sockets[0].getsockname()[1]
         self.url = f"http://127.0.0.1:{port}/v1"
         try:

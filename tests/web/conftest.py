@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from apps.web.auth import hash_password
 from apps.web.settings import WebSettings
 from projections.registry import READ_MODELS
 from projections.worker import EventSource, ProjectionWorker
+from tests.threaded_server import start_in_thread
 
 API_KEY = "devkey"
 API_SECRET = "test-secret-test-secret-test-secret-42"
@@ -116,13 +116,7 @@ def serve(
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         )
     )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("web server did not start")
-        time.sleep(0.05)
+    thread = start_in_thread(server, "the web server")
     try:
         yield WebServer(f"http://127.0.0.1:{port}", app, db, settings)
     finally:

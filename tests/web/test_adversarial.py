@@ -21,17 +21,8 @@ from adapters.postgres.login_throttle import ThrottlePolicy
 from apps.cli import main as cli_main
 from apps.web.auth import COOKIE
 from tests.web.conftest import ADMIN_PASSWORD, WebServer, serve, web_settings
+from tests.web.test_api import ADMIN_ROUTES
 
-ADMIN_ROUTES = [
-    ("GET", "/api/admin/session"),
-    ("POST", "/api/admin/get-monitor-token"),
-    ("POST", "/api/admin/listen-ended"),
-    ("GET", "/api/conversations"),
-    ("GET", "/api/conversations/00000000-0000-0000-0000-000000000000"),
-    ("GET", "/api/conversations/00000000-0000-0000-0000-000000000000/timeline"),
-    ("GET", "/api/stream"),
-    ("GET", "/api/conversations/00000000-0000-0000-0000-000000000000/stream"),
-]
 POLICY = ThrottlePolicy(free_failures=3, base_lockout_s=4.0, max_lockout_s=8.0)
 
 
