@@ -183,6 +183,11 @@ class WhisperSTT(stt.STT[Literal["metrics_collected", "error"]]):
         return self._options
 
     @property
+    def vad(self) -> VAD:
+        """Segments the stream into utterances; the session's own VAD when built by providers."""
+        return self._vad
+
+    @property
     def transcriber(self) -> WhisperTranscriber:
         return self._transcriber
 
