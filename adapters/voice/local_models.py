@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 if TYPE_CHECKING:
-    from faster_whisper import WhisperModel
     from piper import PiperVoice
+
+    from .whisper_model import EncoderKeepingWhisperModel
 
 WHISPER_SETTING = "CALLCENTER_WHISPER_MODEL"
 PIPER_SETTING = "CALLCENTER_PIPER_VOICE"
@@ -106,12 +107,12 @@ def piper_voice_files(env: Mapping[str, str]) -> PiperVoiceFiles:
 
 
 @functools.lru_cache(maxsize=4)
-def load_whisper(path: Path, cpu_threads: int, setting_hint: str) -> WhisperModel:
+def load_whisper(path: Path, cpu_threads: int, setting_hint: str) -> EncoderKeepingWhisperModel:
     """The CTranslate2 model, int8 on the CPU; one per process and folder."""
-    from faster_whisper import WhisperModel
+    from .whisper_model import EncoderKeepingWhisperModel
 
     try:
-        return WhisperModel(
+        return EncoderKeepingWhisperModel(
             str(path),
             device="cpu",
             compute_type="int8",

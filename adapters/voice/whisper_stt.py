@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+from faster_whisper.tokenizer import Tokenizer
 from livekit import rtc
 from livekit.agents import stt
 from livekit.agents.language import LanguageCode
@@ -32,7 +33,7 @@ from livekit.agents.vad import VAD, VADEvent, VADEventType, VADStream
 from .pocketsphinx_stt import MonoResampler, buffer_to_pcm16k
 
 if TYPE_CHECKING:
-    from faster_whisper import WhisperModel
+    from .whisper_model import EncoderKeepingWhisperModel
 
 SAMPLE_RATE = 16000
 # while the VAD has heard this much silence, the caller may be done: no new interim decode,
@@ -45,6 +46,8 @@ _INTERIM_MAX_SECONDS = 25.0
 _MAX_LENGTH = 448
 _WINDOW_SECONDS = 30.0
 _TOKENS_PER_SECOND = 8
+_HOP_LENGTH = 160  # audio samples per mel frame
+_PUNCTUATION = set(".,!?;:\"'")
 
 
 @dataclass(frozen=True)
@@ -72,9 +75,16 @@ class Transcript:
 class WhisperTranscriber:
     """The blocking core: 16 kHz int16 PCM in, a :class:`Transcript` out."""
 
-    def __init__(self, model: WhisperModel, options: WhisperOptions) -> None:
+    def __init__(self, model: EncoderKeepingWhisperModel, options: WhisperOptions) -> None:
         self._model = model
         self._options = options
+        self._language = options.language.split("-")[0].lower()
+        self._tokenizer = Tokenizer(
+            model.hf_tokenizer,
+            model.model.is_multilingual,
+            task="transcribe",
+            language=self._language if model.model.is_multilingual else None,
+        )
         prompt = options.prompt.strip() if options.prompt else ""
         # faster-whisper keeps the last 223 prompt tokens; 5 more mark the prompt and task
         prompt_tokens = min(len(model.hf_tokenizer.encode(" " + prompt).ids), 223) if prompt else 0
@@ -89,45 +99,72 @@ class WhisperTranscriber:
         audio = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
         if audio.size < SAMPLE_RATE // 10:  # under 100 ms: nothing Whisper can read
             return Transcript("", 0.0, ())
+        seconds = audio.size / SAMPLE_RATE
         words_wanted = final and self._options.word_timings
+        # past one window, faster-whisper's own (costlier) alignment handles the seams
+        own_alignment = words_wanted and seconds <= _WINDOW_SECONDS
+        self._model.take_encoder_output()
         segments, _ = self._model.transcribe(
             audio,
-            language=self._options.language.split("-")[0].lower(),
+            language=self._language,
             task="transcribe",
             beam_size=self._options.beam_size if final else 1,
             # one pass only: the temperature fallback would multiply the CPU cost
             temperature=0.0,
             condition_on_previous_text=False,
             initial_prompt=self._options.prompt,
-            max_new_tokens=self.max_new_tokens(audio.size / SAMPLE_RATE),
+            max_new_tokens=self.max_new_tokens(seconds),
             # timestamp tokens made tiny.en end a short utterance after one word; word
             # timings come from the cross-attention alignment instead
             without_timestamps=True,
-            word_timestamps=words_wanted,
+            word_timestamps=words_wanted and not own_alignment,
             vad_filter=False,  # the stream's VAD already cut the utterance
         )
         texts: list[str] = []
+        tokens: list[int] = []
         words: list[tuple[str, float, float, float]] = []
         logprob_sum = 0.0
-        logprob_weight = 0
         for seg in segments:
             text = seg.text.strip()
             if not text:
                 continue
             texts.append(text)
-            weight = max(len(seg.tokens), 1)
-            logprob_sum += seg.avg_logprob * weight
-            logprob_weight += weight
+            tokens += seg.tokens
+            logprob_sum += seg.avg_logprob * max(len(seg.tokens), 1)
             for w in seg.words or ():
                 if w.word.strip():
                     words.append((w.word.strip(), float(w.start), float(w.end), w.probability))
         if not texts:
             return Transcript("", 0.0, ())
+        if own_alignment:
+            words = self._align(tokens, audio.size)
         if words:
             confidence = sum(w[3] for w in words) / len(words)
         else:  # the mean token probability, from the decoder's own log-probabilities
-            confidence = math.exp(logprob_sum / logprob_weight)
+            confidence = math.exp(logprob_sum / max(len(tokens), 1))
         return Transcript(" ".join(texts), min(max(confidence, 0.0), 1.0), tuple(words))
+
+    def _align(self, tokens: list[int], samples: int) -> list[tuple[str, float, float, float]]:
+        """Word timings and probabilities from the decode's own encoder output."""
+        encoder_output = self._model.take_encoder_output()
+        text_tokens = [t for t in tokens if t < self._tokenizer.eot]
+        if encoder_output is None or not text_tokens:
+            return []
+        num_frames = samples // _HOP_LENGTH
+        [alignment] = self._model.find_alignment(
+            self._tokenizer, [text_tokens], encoder_output, num_frames
+        )
+        words: list[tuple[str, float, float, float]] = []
+        for w in alignment:
+            word = str(w["word"]).strip()
+            if not word:
+                continue
+            if words and all(ch in _PUNCTUATION for ch in word):  # "," is a token of its own
+                last = words[-1]
+                words[-1] = (last[0] + word, last[1], last[2], last[3])
+                continue
+            words.append((word, float(w["start"]), float(w["end"]), float(w["probability"])))
+        return words
 
 
 def _speech_data(
@@ -158,7 +195,7 @@ class WhisperSTT(stt.STT[Literal["metrics_collected", "error"]]):
 
     def __init__(
         self,
-        model: WhisperModel,
+        model: EncoderKeepingWhisperModel,
         *,
         vad: VAD,
         options: WhisperOptions | None = None,
