@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pytest
 
@@ -50,6 +51,19 @@ def test_a_bad_configuration_fails_before_anything_starts(
     monkeypatch.delenv("CALLCENTER_LLM")
     monkeypatch.setenv("CALLCENTER_RECORDING_MODE", "tape")
     assert cmd_agent(parse("agent", "start")) == 2
+
+
+def test_a_broken_voice_model_stops_the_agent_at_start_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CALLCENTER_WHISPER_MODEL", str(tmp_path))  # a folder with no model
+    assert cmd_agent(parse("agent", "start")) == 2
+    err = capsys.readouterr().err
+    assert f"CALLCENTER_WHISPER_MODEL={tmp_path}" in err and "model.bin" in err
+    monkeypatch.delenv("CALLCENTER_WHISPER_MODEL")
+    monkeypatch.setenv("CALLCENTER_PIPER_VOICE", str(tmp_path / "joe.onnx"))
+    assert cmd_agent(parse("agent", "start")) == 2
+    assert f"CALLCENTER_PIPER_VOICE={tmp_path / 'joe.onnx'}" in capsys.readouterr().err
 
 
 def test_configuration_from_the_environment() -> None:
