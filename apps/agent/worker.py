@@ -31,6 +31,8 @@ log = logging.getLogger("callcenter.agent")
 
 # how long a job may take to shut down: the recording upload retries and the final flush
 SHUTDOWN_TIMEOUT_S = 90.0
+# how long a job process may take to load its models before livekit-agents gives up on it
+PREWARM_TIMEOUT_S = 30.0
 
 _calls: dict[str, Call] = {}  # the job process's running call, by job id
 
@@ -115,6 +117,8 @@ def build_server(*, providers_line: str | None = None) -> AgentServer:
     max_calls = int(os.environ.get("CALLCENTER_AGENT_MAX_CALLS", "8"))
     server = AgentServer(
         setup_fnc=prewarm,
+        # the prewarm loads Whisper and Piper (2-3 s idle); a busy 2-core host needs longer
+        initialize_process_timeout=PREWARM_TIMEOUT_S,
         shutdown_process_timeout=SHUTDOWN_TIMEOUT_S,
         load_fnc=capacity_load(max_calls),
         load_threshold=0.99,

@@ -10,7 +10,7 @@ import pytest
 from adapters.livekit.tokens import AGENT_NAME
 from apps.agent.config import AgentConfig
 from apps.agent.facts import Facts
-from apps.agent.worker import SHUTDOWN_TIMEOUT_S, build_server, prewarm
+from apps.agent.worker import PREWARM_TIMEOUT_S, SHUTDOWN_TIMEOUT_S, build_server, prewarm
 from apps.cli_agent import add_agent_parser, cmd_agent
 from domain import commands as c
 from domain.commands import Command
@@ -21,6 +21,7 @@ def test_the_server_answers_calls_dispatched_to_the_dealership_agent() -> None:
     assert server._agent_name == AGENT_NAME == "cme-auto-sales"
     assert server.setup_fnc is prewarm
     assert server._shutdown_process_timeout == SHUTDOWN_TIMEOUT_S
+    assert server._initialize_process_timeout == PREWARM_TIMEOUT_S  # models load in prewarm
 
 
 def parse(*argv: str) -> argparse.Namespace:
