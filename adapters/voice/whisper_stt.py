@@ -12,25 +12,29 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-import numpy as np
-from faster_whisper.tokenizer import Tokenizer
-from livekit import rtc
-from livekit.agents import stt
-from livekit.agents.language import LanguageCode
-from livekit.agents.types import (
+# before faster-whisper brings in huggingface_hub: models are paths, no call may reach a hub
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+from faster_whisper.tokenizer import Tokenizer  # noqa: E402
+from livekit import rtc  # noqa: E402
+from livekit.agents import stt  # noqa: E402
+from livekit.agents.language import LanguageCode  # noqa: E402
+from livekit.agents.types import (  # noqa: E402
     DEFAULT_API_CONNECT_OPTIONS,
     NOT_GIVEN,
     APIConnectOptions,
     NotGivenOr,
     TimedString,
 )
-from livekit.agents.utils import AudioBuffer, is_given, shortuuid
-from livekit.agents.vad import VAD, VADEvent, VADEventType, VADStream
+from livekit.agents.utils import AudioBuffer, is_given, shortuuid  # noqa: E402
+from livekit.agents.vad import VAD, VADEvent, VADEventType, VADStream  # noqa: E402
 
-from .pocketsphinx_stt import MonoResampler, buffer_to_pcm16k
+from .pocketsphinx_stt import MonoResampler, buffer_to_pcm16k  # noqa: E402
 
 if TYPE_CHECKING:
     from .whisper_model import EncoderKeepingWhisperModel

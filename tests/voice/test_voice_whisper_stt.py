@@ -21,7 +21,7 @@ from adapters.voice.local_models import (
 )
 from adapters.voice.providers import select_providers
 from adapters.voice.vocabulary import dealership_prompt
-from adapters.voice.whisper_stt import WhisperOptions, WhisperSTT
+from adapters.voice.whisper_stt import Transcript, WhisperOptions, WhisperSTT
 
 E = stt.SpeechEventType
 # not in any corpus or prompt of the repository
@@ -67,9 +67,25 @@ async def test_final_carries_confidence_and_word_timings(whisper: WhisperSTT) ->
     assert all(0.0 < w.confidence <= 1.0 for w in alt.words)
 
 
-async def test_stream_emits_interims_while_speaking_then_one_final(whisper: WhisperSTT) -> None:
+async def test_stream_emits_interims_while_speaking_then_one_final(
+    whisper: WhisperSTT, monkeypatch: pytest.MonkeyPatch
+) -> None:
     sentence = "Could my brother drive the silver Subaru Outback on Thursday afternoon?"
     frames = to_room_frames(caller_speech(sentence), lead_silence=0.5, tail_silence=1.5)
+    decodes: list[bool] = []  # final?, per decode
+    running = [0, 0]  # now, most at once
+    transcribe = whisper.transcriber.transcribe
+
+    def counted(pcm: bytes, *, final: bool) -> Transcript:
+        decodes.append(final)
+        running[0] += 1
+        running[1] = max(running)
+        try:
+            return transcribe(pcm, final=final)
+        finally:
+            running[0] -= 1
+
+    monkeypatch.setattr(whisper.transcriber, "transcribe", counted)
     stream = whisper.stream()
     events: list[stt.SpeechEvent] = []
 
@@ -94,6 +110,9 @@ async def test_stream_emits_interims_while_speaking_then_one_final(whisper: Whis
     assert final < kinds.index(E.END_OF_SPEECH)
     interims = [ev.alternatives[0].text for ev in events if ev.type == E.INTERIM_TRANSCRIPT]
     assert all(text for text in interims)
+    # CPU bounded: one decode at a time, interims at most once per 0.8 s of the 4.2 s of speech
+    assert running[1] == 1 and decodes.count(True) == 1
+    assert 1 <= decodes.count(False) <= 4.2 / whisper.options.interim_interval + 1
 
     alt = next(ev for ev in events if ev.type == E.FINAL_TRANSCRIPT).alternatives[0]
     assert word_error_rate(sentence, alt.text) <= 0.2, alt.text
