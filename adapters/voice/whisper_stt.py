@@ -6,21 +6,23 @@ speech with silero's VAD and decodes each utterance: the growing buffer at most 
 ``interim_interval`` of speech, only while the caller is still talking, and never two
 decodes at once, for INTERIM_TRANSCRIPTs; the whole utterance once the VAD hears its end,
 for the FINAL_TRANSCRIPT with confidence and word timings.
+
+The final decode starts early: once the caller has been silent for ``_SPECULATE_AFTER``
+seconds the utterance so far is decoded as the final while the VAD waits out the rest of
+its closing silence. If the VAD then ends the utterance with no speech in between, that
+result is the final, ready when the caller's turn ends; if the caller speaks again it is
+dropped and the next pause tries again.
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
 import os
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 # before faster-whisper brings in huggingface_hub: models are paths, no call may reach a hub
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import numpy as np  # noqa: E402
-from faster_whisper.tokenizer import Tokenizer  # noqa: E402
 from livekit import rtc  # noqa: E402
 from livekit.agents import stt  # noqa: E402
 from livekit.agents.language import LanguageCode  # noqa: E402
@@ -35,140 +37,21 @@ from livekit.agents.utils import AudioBuffer, is_given, shortuuid  # noqa: E402
 from livekit.agents.vad import VAD, VADEvent, VADEventType, VADStream  # noqa: E402
 
 from .pocketsphinx_stt import MonoResampler, buffer_to_pcm16k  # noqa: E402
+from .whisper_model import SAMPLE_RATE, Transcript, WhisperOptions, WhisperTranscriber  # noqa: E402
+
+__all__ = ["Transcript", "WhisperOptions", "WhisperSTT", "WhisperSpeechStream"]
 
 if TYPE_CHECKING:
     from .whisper_model import EncoderKeepingWhisperModel
 
-SAMPLE_RATE = 16000
 # while the VAD has heard this much silence, the caller may be done: no new interim decode,
 # so that the final one never queues behind it
 _INTERIM_SILENCE_LIMIT = 0.1
 # past this much speech an interim decode would need a second 30 s window
 _INTERIM_MAX_SECONDS = 25.0
-# Whisper's decoder context, and what a window of speech can plausibly hold: a cap on new
-# tokens stops a looping hallucination early and bounds the decode's CPU time
-_MAX_LENGTH = 448
-_WINDOW_SECONDS = 30.0
-_TOKENS_PER_SECOND = 8
-_HOP_LENGTH = 160  # audio samples per mel frame
-_PUNCTUATION = set(".,!?;:\"'")
-
-
-@dataclass(frozen=True)
-class WhisperOptions:
-    language: str = "en-US"
-    prompt: str | None = None
-    """Decoding prompt biasing the vocabulary (see :mod:`adapters.voice.vocabulary`)."""
-    interim_interval: float = 0.8
-    """Seconds of speech between interim decodes; each costs one full encoder pass."""
-    beam_size: int = 1
-    """Beam width of the final decode; interims are always greedy."""
-    word_timings: bool = True
-    """Word start/end/probability in finals (a cross-attention alignment pass)."""
-
-
-@dataclass(frozen=True)
-class Transcript:
-    """One decoded utterance; times in seconds from the start of the decoded audio."""
-
-    text: str
-    confidence: float
-    words: tuple[tuple[str, float, float, float], ...]  # (word, start, end, probability)
-
-
-class WhisperTranscriber:
-    """The blocking core: 16 kHz int16 PCM in, a :class:`Transcript` out."""
-
-    def __init__(self, model: EncoderKeepingWhisperModel, options: WhisperOptions) -> None:
-        self._model = model
-        self._options = options
-        self._language = options.language.split("-")[0].lower()
-        self._tokenizer = Tokenizer(
-            model.hf_tokenizer,
-            model.model.is_multilingual,
-            task="transcribe",
-            language=self._language if model.model.is_multilingual else None,
-        )
-        prompt = options.prompt.strip() if options.prompt else ""
-        # faster-whisper keeps the last 223 prompt tokens; 5 more mark the prompt and task
-        prompt_tokens = min(len(model.hf_tokenizer.encode(" " + prompt).ids), 223) if prompt else 0
-        self._token_budget = _MAX_LENGTH - prompt_tokens - 5
-
-    def max_new_tokens(self, seconds: float) -> int:
-        """New tokens allowed per 30 s window for ``seconds`` of audio."""
-        wanted = int(min(seconds, _WINDOW_SECONDS) * _TOKENS_PER_SECOND) + 16
-        return max(1, min(wanted, self._token_budget))
-
-    def transcribe(self, pcm: bytes, *, final: bool) -> Transcript:
-        audio = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
-        if audio.size < SAMPLE_RATE // 10:  # under 100 ms: nothing Whisper can read
-            return Transcript("", 0.0, ())
-        seconds = audio.size / SAMPLE_RATE
-        words_wanted = final and self._options.word_timings
-        # past one window, faster-whisper's own (costlier) alignment handles the seams
-        own_alignment = words_wanted and seconds <= _WINDOW_SECONDS
-        self._model.take_encoder_output()
-        segments, _ = self._model.transcribe(
-            audio,
-            language=self._language,
-            task="transcribe",
-            beam_size=self._options.beam_size if final else 1,
-            # one pass only: the temperature fallback would multiply the CPU cost
-            temperature=0.0,
-            condition_on_previous_text=False,
-            initial_prompt=self._options.prompt,
-            max_new_tokens=self.max_new_tokens(seconds),
-            # timestamp tokens made tiny.en end a short utterance after one word; word
-            # timings come from the cross-attention alignment instead
-            without_timestamps=True,
-            word_timestamps=words_wanted and not own_alignment,
-            vad_filter=False,  # the stream's VAD already cut the utterance
-        )
-        texts: list[str] = []
-        tokens: list[int] = []
-        words: list[tuple[str, float, float, float]] = []
-        logprob_sum = 0.0
-        for seg in segments:
-            text = seg.text.strip()
-            if not text:
-                continue
-            texts.append(text)
-            tokens += seg.tokens
-            logprob_sum += seg.avg_logprob * max(len(seg.tokens), 1)
-            for w in seg.words or ():
-                if w.word.strip():
-                    words.append((w.word.strip(), float(w.start), float(w.end), w.probability))
-        if not texts:
-            return Transcript("", 0.0, ())
-        if own_alignment:
-            words = self._align(tokens, audio.size)
-        if words:
-            confidence = sum(w[3] for w in words) / len(words)
-        else:  # the mean token probability, from the decoder's own log-probabilities
-            confidence = math.exp(logprob_sum / max(len(tokens), 1))
-        return Transcript(" ".join(texts), min(max(confidence, 0.0), 1.0), tuple(words))
-
-    def _align(self, tokens: list[int], samples: int) -> list[tuple[str, float, float, float]]:
-        """Word timings and probabilities from the decode's own encoder output."""
-        encoder_output = self._model.take_encoder_output()
-        text_tokens = [t for t in tokens if t < self._tokenizer.eot]
-        if encoder_output is None or not text_tokens:
-            return []
-        num_frames = samples // _HOP_LENGTH
-        [alignment] = self._model.find_alignment(
-            self._tokenizer, [text_tokens], encoder_output, num_frames
-        )
-        words: list[tuple[str, float, float, float]] = []
-        for w in alignment:
-            word = str(w["word"]).strip()
-            if not word:
-                continue
-            if words and all(ch in _PUNCTUATION for ch in word):  # "," is a token of its own
-                last = words[-1]
-                words[-1] = (last[0] + word, last[1], last[2], last[3])
-                continue
-            words.append((word, float(w["start"]), float(w["end"]), float(w["probability"])))
-        return words
+# silence after which the final is decoded ahead of the VAD's end of speech (silero's
+# default closing silence is 0.55 s; the decode needs about that much on a quiet 2-core host)
+_SPECULATE_AFTER = 0.15
 
 
 def _speech_data(
@@ -283,7 +166,9 @@ class WhisperSpeechStream(stt.RecognizeStream):
         self._utterance_start = 0.0  # stream seconds where the utterance's audio starts
         self._request_id = ""
         self._interim_at = 0.0  # speech seconds at the last interim decode
-        self._decoding: asyncio.Task[None] | None = None
+        self._decoding: asyncio.Task[object] | None = None  # the one decode allowed at a time
+        self._early_final: asyncio.Task[Transcript] | None = None  # see the module's doc
+        self.early_finals = 0  # finals that came from the early decode, for tests and metrics
 
     async def _run(self) -> None:
         vad_stream = self._vad.stream()
@@ -345,7 +230,10 @@ class WhisperSpeechStream(stt.RecognizeStream):
             )
         elif event.type == VADEventType.INFERENCE_DONE and self._request_id:
             self._utterance.extend(f.data.tobytes() for f in event.frames)
+            if event.raw_accumulated_silence == 0:
+                self._early_final = None  # speech again: that early decode is out of date
             self._maybe_interim(event)
+            self._maybe_decode_early(event)
         elif event.type == VADEventType.END_OF_SPEECH and self._request_id:
             # the VAD's own copy of the speech: prefix padding through the closing silence
             self._utterance = [f.data.tobytes() for f in event.frames]
@@ -382,16 +270,36 @@ class WhisperSpeechStream(stt.RecognizeStream):
             )
         )
 
+    def _maybe_decode_early(self, event: VADEvent) -> None:
+        if (
+            self._decoding is not None
+            or self._early_final is not None
+            or event.raw_accumulated_silence < _SPECULATE_AFTER
+        ):
+            return
+        self._early_final = asyncio.create_task(self._decode_final(b"".join(self._utterance)))
+        self._decoding = self._early_final
+
+    async def _decode_final(self, pcm: bytes) -> Transcript:
+        try:
+            return await asyncio.to_thread(self._whisper.transcriber.transcribe, pcm, final=True)
+        finally:
+            self._decoding = None
+
     async def _finish_utterance(self) -> None:
         if not self._request_id:
             return
-        if self._decoding is not None:  # one decode at a time: CTranslate2 would queue it
-            await asyncio.gather(self._decoding, return_exceptions=True)
+        early, self._early_final = self._early_final, None
+        if early is not None:  # nothing but silence since it started: it is the final
+            result = await early
+            self.early_finals += 1
+        else:
+            if self._decoding is not None:  # one decode at a time: CTranslate2 would queue it
+                await asyncio.gather(self._decoding, return_exceptions=True)
+            result = await self._decode_final(b"".join(self._utterance))
         request_id, self._request_id = self._request_id, ""
-        pcm = b"".join(self._utterance)
+        duration = sum(len(b) for b in self._utterance) / (2 * SAMPLE_RATE)
         self._utterance = []
-        result = await asyncio.to_thread(self._whisper.transcriber.transcribe, pcm, final=True)
-        duration = len(pcm) / (2 * SAMPLE_RATE)
         if result.text:
             start = self._utterance_start + self.start_time_offset
             data = _speech_data(result, self._whisper.options.language, start, duration)

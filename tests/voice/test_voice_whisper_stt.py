@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import numpy as np
 import pytest
 from livekit import rtc
 from livekit.agents import stt, vad
@@ -190,3 +191,57 @@ def test_another_model_folder_is_used_when_set(tmp_path: Path, silero_vad: vad.V
     chosen = select_providers(env, vad_model=silero_vad)
     assert isinstance(chosen.stt, WhisperSTT) and chosen.stt.model == "whisper"
     assert chosen.details["stt"] == "local, whisper int8"
+
+
+def _silence(seconds: float) -> rtc.AudioFrame:
+    n = int(16000 * seconds)
+    return rtc.AudioFrame(b"\x00\x00" * n, 16000, 1, n)
+
+
+def _trimmed(frame: rtc.AudioFrame) -> rtc.AudioFrame:
+    """Without the synthesiser's own leading and trailing silence."""
+    samples = np.frombuffer(frame.data, dtype=np.int16)
+    loud = np.nonzero(np.abs(samples) > 300)[0]
+    kept = samples[loud[0] : loud[-1] + 1]
+    return rtc.AudioFrame(kept.tobytes(), frame.sample_rate, 1, len(kept))
+
+
+def _joined(*parts: rtc.AudioFrame) -> rtc.AudioFrame:
+    return rtc.combine_audio_frames(list(parts))
+
+
+async def _stream_events(
+    whisper: WhisperSTT, audio: rtc.AudioFrame
+) -> tuple[list[stt.SpeechEvent], int]:
+    stream = whisper.stream()
+    for frame in to_room_frames(audio, lead_silence=0.3, tail_silence=1.0):
+        stream.push_frame(frame)
+    stream.end_input()
+    events = [ev async for ev in stream]
+    await stream.aclose()
+    return events, stream.early_finals
+
+
+async def test_the_final_is_decoded_during_the_closing_silence(silero_vad: vad.VAD) -> None:
+    model = load_whisper(whisper_model_dir({}), 2, "test")
+    # no interims: nothing competes with the early decode, so the outcome is certain
+    options = WhisperOptions(interim_interval=1000, prompt=dealership_prompt())
+    quiet = WhisperSTT(model, vad=silero_vad, options=options)
+    events, early = await _stream_events(quiet, caller_speech(SENTENCES[2]))
+    [final] = [ev for ev in events if ev.type == E.FINAL_TRANSCRIPT]
+    assert early == 1
+    assert word_error_rate(SENTENCES[2], final.alternatives[0].text) <= 0.15
+    assert final.alternatives[0].words  # the early decode is a full final: word timings too
+
+
+async def test_a_short_pause_does_not_cut_the_final_short(silero_vad: vad.VAD) -> None:
+    model = load_whisper(whisper_model_dir({}), 2, "test")
+    options = WhisperOptions(interim_interval=1000, prompt=dealership_prompt())
+    quiet = WhisperSTT(model, vad=silero_vad, options=options)
+    # 0.35 s is past the early decode's 0.15 s but short of the VAD's 0.55 s end of speech
+    first, second = "Is the silver Subaru Outback", "still on your lot?"
+    audio = _joined(_trimmed(caller_speech(first)), _silence(0.35), _trimmed(caller_speech(second)))
+    events, _ = await _stream_events(quiet, audio)
+    [final] = [ev for ev in events if ev.type == E.FINAL_TRANSCRIPT]
+    heard = final.alternatives[0].text.lower()
+    assert "subaru" in heard and "lot" in heard, heard
