@@ -37,6 +37,8 @@ STT_CHOICES = ("whisper", "deepgram", "pocketsphinx")
 TTS_CHOICES = ("piper", "cartesia", "espeak")
 # CTranslate2 threads per call: the final decode is on the caller's critical path
 WHISPER_CPU_THREADS = 2
+# each interim decode costs a full encoder pass (~0.3-0.6 s of CPU here)
+DEFAULT_WHISPER_INTERIM_S = 0.8
 # onnxruntime threads per call: more only queue behind each other on a small host
 PIPER_THREADS = 1
 
@@ -64,8 +66,20 @@ def _whisper_stt(env: Mapping[str, str], vad_model: vad.VAD) -> tuple[stt.STT[An
     path = whisper_model_dir(env)
     model = load_whisper(path, WHISPER_CPU_THREADS, whisper_setting_hint(env, path))
     name = path.name if _get(env, "CALLCENTER_WHISPER_MODEL") else "tiny.en"
-    options = WhisperOptions(prompt=dealership_prompt())
+    options = WhisperOptions(prompt=dealership_prompt(), interim_interval=_interim_interval(env))
     return WhisperSTT(model, vad=vad_model, options=options, model_name=name), f"local, {name} int8"
+
+
+def _interim_interval(env: Mapping[str, str]) -> float:
+    """CALLCENTER_WHISPER_INTERIM_S: seconds of speech between interim decodes, 0 for none."""
+    raw = _get(env, "CALLCENTER_WHISPER_INTERIM_S")
+    try:
+        seconds = float(raw) if raw else DEFAULT_WHISPER_INTERIM_S
+    except ValueError:
+        raise ValueError(f"CALLCENTER_WHISPER_INTERIM_S={raw!r} is not a number") from None
+    if seconds < 0:
+        raise ValueError(f"CALLCENTER_WHISPER_INTERIM_S must be 0 or more, got {seconds}")
+    return seconds if seconds > 0 else float("inf")
 
 
 def _piper_tts(env: Mapping[str, str]) -> tuple[tts.TTS[Any], str]:

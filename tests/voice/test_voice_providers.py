@@ -204,3 +204,16 @@ def test_real_factories_match_the_plugin_constructors() -> None:
     inspect.signature(deepgram.STT).bind(api_key="k", model="nova-3", interim_results=True)
     inspect.signature(openai.LLM).bind(api_key="k", model="gpt-4o-mini", base_url="http://x")
     inspect.signature(cartesia.TTS).bind(api_key="k", model="sonic-3", voice="v")
+
+
+def test_whisper_interim_interval_setting(silero_vad: vad.VAD) -> None:
+    base = {"CALLCENTER_TTS": "espeak"}
+    default = select(base, silero_vad, FakeCloud()).stt
+    assert isinstance(default, WhisperSTT) and default.options.interim_interval == 0.8
+    slower = select({**base, "CALLCENTER_WHISPER_INTERIM_S": "1.5"}, silero_vad, FakeCloud()).stt
+    assert isinstance(slower, WhisperSTT) and slower.options.interim_interval == 1.5
+    none = select({**base, "CALLCENTER_WHISPER_INTERIM_S": "0"}, silero_vad, FakeCloud()).stt
+    assert isinstance(none, WhisperSTT) and none.options.interim_interval == float("inf")
+    for bad in ("soon", "-1"):
+        with pytest.raises(ValueError, match="CALLCENTER_WHISPER_INTERIM_S"):
+            select({**base, "CALLCENTER_WHISPER_INTERIM_S": bad}, silero_vad, FakeCloud())
