@@ -59,7 +59,7 @@ class WhisperOptions:
     interim_interval: float = 0.8
     """Seconds of speech between interim decodes; each costs one full encoder pass."""
     beam_size: int = 1
-    """Beam width of the final decode; interims are always greedy."""
+    """Beam width of final-quality decodes; ``final=False`` decodes are always greedy."""
     word_timings: bool = True
     """Word start/end/probability in finals (a cross-attention alignment pass)."""
 

@@ -2,16 +2,16 @@
 
 Whisper is not a streaming model: it decodes a whole buffer, padded to 30 s, so every
 decode costs about the same whatever the audio's length. The stream therefore segments
-speech with silero's VAD and decodes each utterance: the growing buffer at most once per
-``interim_interval`` of speech, only while the caller is still talking, and never two
-decodes at once, for INTERIM_TRANSCRIPTs; the whole utterance once the VAD hears its end,
-for the FINAL_TRANSCRIPT with confidence and word timings.
+speech with silero's VAD and decodes each utterance, never two decodes at once: the
+growing buffer at most once per ``interim_interval`` of speech while the caller talks,
+sent as INTERIM_TRANSCRIPTs, and the FINAL_TRANSCRIPT, with confidence and word timings,
+when the VAD hears the utterance's end.
 
-The final decode starts early: once the caller has been silent for ``_SPECULATE_AFTER``
-seconds the utterance so far is decoded as the final while the VAD waits out the rest of
-its closing silence. If the VAD then ends the utterance with no speech in between, that
-result is the final, ready when the caller's turn ends; if the caller speaks again it is
-dropped and the next pause tries again.
+Every decode is of final quality (the word alignment adds little), so the final is
+usually ready before the VAD ends the utterance: the latest decode whose buffer has been
+followed by nothing but silence is the final. If none is under way once the caller has
+been silent for ``_DECODE_EARLY_AFTER`` seconds, one starts then, while the VAD waits out
+the rest of its closing silence (0.55 s). Speech again makes earlier decodes out of date.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ _INTERIM_SILENCE_LIMIT = 0.1
 _INTERIM_MAX_SECONDS = 25.0
 # silence after which the final is decoded ahead of the VAD's end of speech (silero's
 # default closing silence is 0.55 s; the decode needs about that much on a quiet 2-core host)
-_SPECULATE_AFTER = 0.15
+_DECODE_EARLY_AFTER = 0.15
 
 
 def _speech_data(
@@ -166,9 +166,10 @@ class WhisperSpeechStream(stt.RecognizeStream):
         self._utterance_start = 0.0  # stream seconds where the utterance's audio starts
         self._request_id = ""
         self._interim_at = 0.0  # speech seconds at the last interim decode
-        self._decoding: asyncio.Task[object] | None = None  # the one decode allowed at a time
-        self._early_final: asyncio.Task[Transcript] | None = None  # see the module's doc
-        self.early_finals = 0  # finals that came from the early decode, for tests and metrics
+        self._decoding: asyncio.Task[Transcript] | None = None  # the one decode at a time
+        # the latest decode with only silence after its buffer: the final, if speech ends now
+        self._final_candidate: asyncio.Task[Transcript] | None = None
+        self.early_finals = 0  # finals ready before the end of speech, for tests and metrics
 
     async def _run(self) -> None:
         vad_stream = self._vad.stream()
@@ -231,7 +232,7 @@ class WhisperSpeechStream(stt.RecognizeStream):
         elif event.type == VADEventType.INFERENCE_DONE and self._request_id:
             self._utterance.extend(f.data.tobytes() for f in event.frames)
             if event.raw_accumulated_silence == 0:
-                self._early_final = None  # speech again: that early decode is out of date
+                self._final_candidate = None  # speech again: earlier decodes are out of date
             self._maybe_interim(event)
             self._maybe_decode_early(event)
         elif event.type == VADEventType.END_OF_SPEECH and self._request_id:
@@ -249,54 +250,48 @@ class WhisperSpeechStream(stt.RecognizeStream):
         ):
             return
         self._interim_at = spoken
-        self._decoding = asyncio.create_task(
-            self._interim(b"".join(self._utterance), self._request_id)
-        )
-
-    async def _interim(self, pcm: bytes, request_id: str) -> None:
-        try:
-            result = await asyncio.to_thread(self._whisper.transcriber.transcribe, pcm, final=False)
-        finally:
-            self._decoding = None
-        if not result.text or request_id != self._request_id:
-            return  # nothing heard yet, or the utterance already ended
-        start = self._utterance_start + self.start_time_offset
-        data = _speech_data(result, self._whisper.options.language, start, len(pcm) / 32000)
-        self._event_ch.send_nowait(
-            stt.SpeechEvent(
-                type=stt.SpeechEventType.INTERIM_TRANSCRIPT,
-                request_id=request_id,
-                alternatives=[data],
-            )
-        )
+        self._start_decode(interim_for=self._request_id)
 
     def _maybe_decode_early(self, event: VADEvent) -> None:
         if (
-            self._decoding is not None
-            or self._early_final is not None
-            or event.raw_accumulated_silence < _SPECULATE_AFTER
+            self._decoding is None
+            and self._final_candidate is None
+            and event.raw_accumulated_silence >= _DECODE_EARLY_AFTER
         ):
-            return
-        self._early_final = asyncio.create_task(self._decode_final(b"".join(self._utterance)))
-        self._decoding = self._early_final
+            self._start_decode(interim_for=None)
 
-    async def _decode_final(self, pcm: bytes) -> Transcript:
+    def _start_decode(self, *, interim_for: str | None) -> None:
+        task = asyncio.create_task(self._decode(b"".join(self._utterance), interim_for))
+        self._decoding = self._final_candidate = task
+
+    async def _decode(self, pcm: bytes, interim_for: str | None = None) -> Transcript:
         try:
-            return await asyncio.to_thread(self._whisper.transcriber.transcribe, pcm, final=True)
+            result = await asyncio.to_thread(self._whisper.transcriber.transcribe, pcm, final=True)
         finally:
             self._decoding = None
+        if interim_for and result.text and interim_for == self._request_id:
+            start = self._utterance_start + self.start_time_offset
+            data = _speech_data(result, self._whisper.options.language, start, len(pcm) / 32000)
+            self._event_ch.send_nowait(
+                stt.SpeechEvent(
+                    type=stt.SpeechEventType.INTERIM_TRANSCRIPT,
+                    request_id=interim_for,
+                    alternatives=[data],
+                )
+            )
+        return result
 
     async def _finish_utterance(self) -> None:
         if not self._request_id:
             return
-        early, self._early_final = self._early_final, None
-        if early is not None:  # nothing but silence since it started: it is the final
-            result = await early
+        candidate, self._final_candidate = self._final_candidate, None
+        if candidate is not None:  # nothing but silence after its buffer: it is the final
+            result = await candidate
             self.early_finals += 1
         else:
             if self._decoding is not None:  # one decode at a time: CTranslate2 would queue it
                 await asyncio.gather(self._decoding, return_exceptions=True)
-            result = await self._decode_final(b"".join(self._utterance))
+            result = await self._decode(b"".join(self._utterance))
         request_id, self._request_id = self._request_id, ""
         duration = sum(len(b) for b in self._utterance) / (2 * SAMPLE_RATE)
         self._utterance = []

@@ -111,9 +111,10 @@ async def test_stream_emits_interims_while_speaking_then_one_final(
     assert final < kinds.index(E.END_OF_SPEECH)
     interims = [ev.alternatives[0].text for ev in events if ev.type == E.INTERIM_TRANSCRIPT]
     assert all(text for text in interims)
-    # CPU bounded: one decode at a time, interims at most once per 0.8 s of the 4.2 s of speech
-    assert running[1] == 1 and decodes.count(True) == 1
-    assert 1 <= decodes.count(False) <= 4.2 / whisper.options.interim_interval + 1
+    # CPU bounded: one decode at a time; interims at most once per 0.8 s of the 4.2 s of
+    # speech, and one more decode for the final at most
+    assert running[1] == 1
+    assert 2 <= len(decodes) <= 4.2 / whisper.options.interim_interval + 2
 
     alt = next(ev for ev in events if ev.type == E.FINAL_TRANSCRIPT).alternatives[0]
     assert word_error_rate(sentence, alt.text) <= 0.2, alt.text
