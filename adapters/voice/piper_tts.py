@@ -10,6 +10,7 @@ while the rest is still being written.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Literal
 
@@ -25,6 +26,14 @@ if TYPE_CHECKING:
     from piper import AudioChunk, PiperVoice
 
 NUM_CHANNELS = 1
+# Piper phonemizes with libespeak-ng, whose state is global to the process: one sentence at
+# a time, whichever voice or synthesis it belongs to
+_SYNTHESIS_LOCK = threading.Lock()
+
+
+def _next_chunk(chunks: Iterator[AudioChunk]) -> AudioChunk | None:
+    with _SYNTHESIS_LOCK:
+        return next(chunks, None)
 
 
 class PiperTTS(tts.TTS[Literal["metrics_collected", "error"]]):
@@ -96,10 +105,10 @@ class PiperChunkedStream(tts.ChunkedStream):
         resampler = SincResampler(native, out_rate) if out_rate != native else None
         try:
             async with asyncio.timeout(self._conn_options.timeout):
-                chunks = await asyncio.to_thread(self._piper.chunks, self._input_text)
+                chunks = self._piper.chunks(self._input_text)  # lazy: nothing runs yet
                 # the model runs in a thread, one sentence per hop: the loop stays free
                 # and a barge-in cancels between sentences
-                while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:
+                while (chunk := await asyncio.to_thread(_next_chunk, chunks)) is not None:
                     if chunk.sample_rate != native:
                         raise APIError(
                             f"piper produced {chunk.sample_rate} Hz, expected {native} Hz",

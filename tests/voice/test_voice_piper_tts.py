@@ -125,6 +125,14 @@ async def test_resamples_to_the_sessions_rate_when_asked() -> None:
     assert sum(f.duration for f in frames) == pytest.approx(piper.native_seconds + 0.005, abs=0.006)
 
 
+async def test_syntheses_at_once_each_get_their_audio(piper: PiperTTS) -> None:
+    # Piper's phonemizer (libespeak-ng) is process-global state: sentences take turns
+    texts = [FIRST, SECOND, "Goodbye."]
+    results = await asyncio.gather(*(_frames(piper.synthesize(t)) for t in texts))
+    durations = [sum(f.duration for f in frames) for frames in results]
+    assert durations[1] > durations[0] > durations[2] > 0.3
+
+
 async def test_empty_text_is_no_audio_and_no_error(piper: PiperTTS) -> None:
     frames = await _frames(piper.synthesize("   "))
     assert sum(f.duration for f in frames) == 0.0
