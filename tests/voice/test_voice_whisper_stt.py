@@ -246,3 +246,21 @@ async def test_a_short_pause_does_not_cut_the_final_short(silero_vad: vad.VAD) -
     [final] = [ev for ev in events if ev.type == E.FINAL_TRANSCRIPT]
     heard = final.alternatives[0].text.lower()
     assert "subaru" in heard and "lot" in heard, heard
+
+
+async def test_a_flush_between_two_questions_keeps_both(whisper: WhisperSTT) -> None:
+    stream = whisper.stream()
+    first, second = "Do you have any Toyota cars for sale?", SENTENCES[1]
+    for frame in to_room_frames(caller_speech(first), lead_silence=0.3, tail_silence=0.2):
+        stream.push_frame(frame)
+    stream.flush()  # a segment boundary from the session, before the VAD heard the end
+    for frame in to_room_frames(caller_speech(second), lead_silence=0.3, tail_silence=1.0):
+        stream.push_frame(frame)
+    stream.end_input()
+    events = [ev async for ev in stream]
+    await stream.aclose()
+    finals = [ev.alternatives[0].text for ev in events if ev.type == E.FINAL_TRANSCRIPT]
+    heard = " ".join(finals).lower()
+    assert "toyota" in heard and "thursday" in heard, finals
+    kinds = [ev.type for ev in events if ev.type in (E.START_OF_SPEECH, E.END_OF_SPEECH)]
+    assert kinds == [E.START_OF_SPEECH, E.END_OF_SPEECH] * (len(kinds) // 2)
