@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(espeak-ng sox chromium ffmpeg libportaudio2)
+# festival and its US SLT voice: a caller voice for the speech-to-text tests, not the agent's
+APT_PACKAGES=(espeak-ng sox chromium ffmpeg libportaudio2 festival festvox-us-slt-hts)
 
 step() { printf '\n==> %s\n' "$*"; }
 

@@ -2,8 +2,8 @@
 
 espeak-ng is not a streaming TTS in the livekit sense (it needs whole text), so
 :class:`EspeakTTS` is a non-streaming TTS whose ChunkedStream forwards audio as soon
-as the subprocess writes it; :func:`sentence_streaming_tts` wraps it with
-``tts.StreamAdapter`` so speech starts after the first sentence of an LLM reply.
+as the subprocess writes it; :func:`sentence_streaming_tts` wraps it (the shared wrapper in
+:mod:`.sentence_streaming`) so speech starts after the first sentence of an LLM reply.
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ import struct
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from livekit.agents import tokenize, tts
+from livekit.agents import tts
 from livekit.agents._exceptions import APIError, APITimeoutError
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
 from livekit.agents.utils import shortuuid
+
+from .sentence_streaming import sentence_streaming_tts as sentence_streaming
 
 SAMPLE_RATE = 22050  # every en voice shipped with Debian's espeak-ng
 NUM_CHANNELS = 1
@@ -204,16 +206,5 @@ class EspeakChunkedStream(tts.ChunkedStream):
 def sentence_streaming_tts(
     inner: tts.TTS[Any] | None = None, *, min_sentence_len: int = 20
 ) -> tts.StreamAdapter:
-    """Wrap a non-streaming TTS so each sentence is spoken as soon as it is complete.
-
-    ``retain_format=True`` matters: with it, blingfire releases a sentence as soon as
-    the whitespace after its final punctuation arrives, instead of waiting for the
-    next sentence to start. AgentSession builds the same adapter on its own for a
-    non-streaming TTS; use this one to control the tokenizer or outside a session.
-    """
-    return tts.StreamAdapter(
-        tts=inner or EspeakTTS(),
-        sentence_tokenizer=tokenize.blingfire.SentenceTokenizer(
-            retain_format=True, min_sentence_len=min_sentence_len
-        ),
-    )
+    """espeak-ng (or ``inner``) spoken sentence by sentence; see :mod:`.sentence_streaming`."""
+    return sentence_streaming(inner or EspeakTTS(), min_sentence_len=min_sentence_len)

@@ -18,10 +18,29 @@ from adapters.vin import VinNormaliser, normalise_vin
 
 from .dialogue_policy import DealershipDialoguePolicy
 from .espeak_tts import EspeakTTS
+from .local_models import (
+    load_piper,
+    load_whisper,
+    piper_setting_hint,
+    piper_voice_files,
+    whisper_model_dir,
+    whisper_setting_hint,
+)
 from .openai_compatible import OpenAISettings, build_openai_llm, openai_configured
+from .piper_tts import PiperTTS
 from .pocketsphinx_stt import PocketsphinxSTT
+from .vocabulary import dealership_prompt
+from .whisper_stt import WhisperOptions, WhisperSTT
 
 DEFAULT_DEEPGRAM_MODEL = "nova-3"
+STT_CHOICES = ("whisper", "deepgram", "pocketsphinx")
+TTS_CHOICES = ("piper", "cartesia", "espeak")
+# CTranslate2 threads per call: the final decode is on the caller's critical path
+WHISPER_CPU_THREADS = 2
+# each interim decode costs a full encoder pass (~0.3-0.6 s of CPU here)
+DEFAULT_WHISPER_INTERIM_S = 0.8
+# onnxruntime threads per call: more only queue behind each other on a small host
+PIPER_THREADS = 1
 
 
 def _deepgram_stt(*, api_key: str, model: str) -> stt.STT[Any]:
@@ -35,6 +54,46 @@ def _cartesia_tts(*, api_key: str, model: str | None, voice: str | None) -> tts.
     if voice:
         kwargs["voice"] = voice
     return cartesia.TTS(**kwargs)
+
+
+def _whisper_stt(env: Mapping[str, str], vad_model: vad.VAD) -> tuple[stt.STT[Any], str]:
+    path = whisper_model_dir(env)
+    model = load_whisper(path, WHISPER_CPU_THREADS, whisper_setting_hint(env, path))
+    name = path.name if _get(env, "CALLCENTER_WHISPER_MODEL") else "tiny.en"
+    options = WhisperOptions(prompt=dealership_prompt(), interim_interval=_interim_interval(env))
+    return WhisperSTT(model, vad=vad_model, options=options, model_name=name), f"local, {name} int8"
+
+
+def _interim_interval(env: Mapping[str, str]) -> float:
+    """CALLCENTER_WHISPER_INTERIM_S: seconds of speech between interim decodes, 0 for none."""
+    raw = _get(env, "CALLCENTER_WHISPER_INTERIM_S")
+    try:
+        seconds = float(raw) if raw else DEFAULT_WHISPER_INTERIM_S
+    except ValueError:
+        raise ValueError(f"CALLCENTER_WHISPER_INTERIM_S={raw!r} is not a number") from None
+    if seconds < 0:
+        raise ValueError(f"CALLCENTER_WHISPER_INTERIM_S must be 0 or more, got {seconds}")
+    return seconds if seconds > 0 else float("inf")
+
+
+def _piper_tts(env: Mapping[str, str]) -> tuple[tts.TTS[Any], str]:
+    files = piper_voice_files(env)
+    voice = load_piper(files, PIPER_THREADS, piper_setting_hint(env, files.model))
+    name = files.model.name.removesuffix(".onnx")
+    return PiperTTS(voice, voice_name=name), f"local, {name}"
+
+
+def prewarm_local_models(env: Mapping[str, str]) -> None:
+    """Load the local models that ``env`` selects, so a call does not wait for them.
+
+    The loaders cache per process; a job process calls this from its prewarm.
+    """
+    if _stt_choice(env) == "whisper":
+        path = whisper_model_dir(env)
+        load_whisper(path, WHISPER_CPU_THREADS, whisper_setting_hint(env, path))
+    if _tts_choice(env) == "piper":
+        files = piper_voice_files(env)
+        load_piper(files, PIPER_THREADS, piper_setting_hint(env, files.model))
 
 
 @dataclass(frozen=True)
@@ -55,7 +114,7 @@ class Providers:
     tts: tts.TTS[Any]
     vad: vad.VAD
     names: Mapping[str, str]
-    """e.g. {"stt": "pocketsphinx", "llm": "dealership-policy", ...}"""
+    """e.g. {"stt": "whisper", "llm": "dealership-policy", ...}"""
     details: Mapping[str, str] = field(default_factory=dict)
     """e.g. {"stt": "local"} or {"llm": "cloud, model=gpt-4o-mini"}"""
 
@@ -80,6 +139,16 @@ def _require_key(env: Mapping[str, str], key: str, forced_by: str) -> str:
     return value
 
 
+def _stt_choice(env: Mapping[str, str]) -> str:
+    choice = _choice(env, "CALLCENTER_STT", STT_CHOICES)
+    return choice or ("deepgram" if _get(env, "DEEPGRAM_API_KEY") else "whisper")
+
+
+def _tts_choice(env: Mapping[str, str]) -> str:
+    choice = _choice(env, "CALLCENTER_TTS", TTS_CHOICES)
+    return choice or ("cartesia" if _get(env, "CARTESIA_API_KEY") else "piper")
+
+
 def select_providers(
     env: Mapping[str, str],
     *,
@@ -92,22 +161,26 @@ def select_providers(
     Keys (DEEPGRAM_API_KEY, OPENAI_API_KEY, CARTESIA_API_KEY) turn cloud providers
     on; CALLCENTER_STT / CALLCENTER_LLM / CALLCENTER_TTS force a choice, and forcing
     a cloud provider without its key raises ValueError. OPENAI_BASE_URL alone (a
-    self-hosted server) selects the OpenAI-API LLM too. ``vad_model`` lets a worker
-    reuse the silero VAD it loaded in prewarm.
+    self-hosted server) selects the OpenAI-API LLM too. Without keys the local neural
+    models are the default (Whisper, Piper); a missing or unreadable model raises
+    :class:`~adapters.voice.local_models.VoiceModelError` (a ValueError) naming its
+    setting. ``vad_model`` lets a worker reuse the silero VAD it loaded in prewarm.
     """
     cloud = cloud or CloudFactories()
     names: dict[str, str] = {}
     details: dict[str, str] = {}
+    # silero ships its ONNX model inside the plugin wheel: no download
+    vad_impl = vad_model if vad_model is not None else silero.VAD.load()
 
-    stt_choice = _choice(env, "CALLCENTER_STT", ("deepgram", "pocketsphinx"))
-    if stt_choice is None:
-        stt_choice = "deepgram" if _get(env, "DEEPGRAM_API_KEY") else "pocketsphinx"
+    stt_choice = _stt_choice(env)
     stt_impl: stt.STT[Any]
     if stt_choice == "deepgram":
         key = _require_key(env, "DEEPGRAM_API_KEY", "CALLCENTER_STT=deepgram")
         model = _get(env, "DEEPGRAM_MODEL") or DEFAULT_DEEPGRAM_MODEL
         stt_impl = cloud.deepgram_stt(api_key=key, model=model)
         details["stt"] = f"cloud, model={model}"
+    elif stt_choice == "whisper":
+        stt_impl, details["stt"] = _whisper_stt(env, vad_impl)
     else:
         stt_impl = PocketsphinxSTT()
         details["stt"] = "local"
@@ -132,9 +205,7 @@ def select_providers(
         names["llm"] = "dealership-policy"
         details["llm"] = "local"
 
-    tts_choice = _choice(env, "CALLCENTER_TTS", ("cartesia", "espeak"))
-    if tts_choice is None:
-        tts_choice = "cartesia" if _get(env, "CARTESIA_API_KEY") else "espeak"
+    tts_choice = _tts_choice(env)
     tts_impl: tts.TTS[Any]
     if tts_choice == "cartesia":
         key = _require_key(env, "CARTESIA_API_KEY", "CALLCENTER_TTS=cartesia")
@@ -144,19 +215,21 @@ def select_providers(
         )
         names["tts"] = "cartesia"
         details["tts"] = "cloud" + (f", model={tts_model}" if tts_model else "")
+    elif tts_choice == "piper":
+        tts_impl, details["tts"] = _piper_tts(env)
+        names["tts"] = "piper"
     else:
         tts_impl = EspeakTTS()
         names["tts"] = "espeak-ng"
         details["tts"] = "local"
 
-    # silero ships its ONNX model inside the plugin wheel: no download
     names["vad"] = "silero"
     details["vad"] = "local"
     return Providers(
         stt=stt_impl,
         llm=llm_impl,
         tts=tts_impl,
-        vad=vad_model if vad_model is not None else silero.VAD.load(),
+        vad=vad_impl,
         names=names,
         details=details,
     )

@@ -1,10 +1,11 @@
 """The LiveKit worker: an `AgentServer` whose jobs answer CME Auto Sales' calls.
 
 Customers' tokens dispatch the agent by name (`AGENT_NAME`). Each job runs in its own
-process: the prewarm loads silero's VAD once per process, the entrypoint joins the room
-and starts the call, and the shutdown sequence ends it in order: `on_session_end` stops
-the recording, records the end and flushes the events while still in the room; after
-livekit-agents disconnects, a shutdown callback uploads the recording and closes the sink.
+process: the prewarm loads silero's VAD and the local speech models once per process, the
+entrypoint joins the room and starts the call, and the shutdown sequence ends it in order:
+`on_session_end` stops the recording, records the end and flushes the events while still in
+the room; after livekit-agents disconnects, a shutdown callback uploads the recording and
+closes the sink.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from livekit.plugins import silero
 from adapters.call_center import GroupCommitCallCenter
 from adapters.livekit.tokens import AGENT_NAME
 from adapters.postgres.database import DatabaseSettings
-from adapters.voice.providers import describe, select_providers
+from adapters.voice.providers import describe, prewarm_local_models, select_providers
 from apps.agent.call import Call
 from apps.agent.config import AgentConfig
 from apps.agent.retry import with_backoff
@@ -30,6 +31,8 @@ log = logging.getLogger("callcenter.agent")
 
 # how long a job may take to shut down: the recording upload retries and the final flush
 SHUTDOWN_TIMEOUT_S = 90.0
+# how long a job process may take to load its models before livekit-agents gives up on it
+PREWARM_TIMEOUT_S = 30.0
 
 _calls: dict[str, Call] = {}  # the job process's running call, by job id
 
@@ -37,6 +40,8 @@ _calls: dict[str, Call] = {}  # the job process's running call, by job id
 def prewarm(proc: JobProcess) -> None:
     tune_gc()
     proc.userdata["vad"] = silero.VAD.load()
+    # Whisper and Piper take a second or two to load: not while a caller waits
+    prewarm_local_models(os.environ)
 
 
 def app_factory(config: AgentConfig) -> Callable[[], GroupCommitCallCenter]:
@@ -114,6 +119,8 @@ def build_server(*, providers_line: str | None = None) -> AgentServer:
     max_calls = int(os.environ.get("CALLCENTER_AGENT_MAX_CALLS", "8"))
     server = AgentServer(
         setup_fnc=prewarm,
+        # the prewarm loads Whisper and Piper (2-3 s idle); a busy 2-core host needs longer
+        initialize_process_timeout=PREWARM_TIMEOUT_S,
         shutdown_process_timeout=SHUTDOWN_TIMEOUT_S,
         load_fnc=capacity_load(max_calls),
         load_threshold=0.99,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pytest
 
 from adapters.livekit.tokens import AGENT_NAME
 from apps.agent.config import AgentConfig
 from apps.agent.facts import Facts
-from apps.agent.worker import SHUTDOWN_TIMEOUT_S, build_server, prewarm
+from apps.agent.worker import PREWARM_TIMEOUT_S, SHUTDOWN_TIMEOUT_S, build_server, prewarm
 from apps.cli_agent import add_agent_parser, cmd_agent
 from domain import commands as c
 from domain.commands import Command
@@ -20,6 +21,7 @@ def test_the_server_answers_calls_dispatched_to_the_dealership_agent() -> None:
     assert server._agent_name == AGENT_NAME == "cme-auto-sales"
     assert server.setup_fnc is prewarm
     assert server._shutdown_process_timeout == SHUTDOWN_TIMEOUT_S
+    assert server._initialize_process_timeout == PREWARM_TIMEOUT_S  # models load in prewarm
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -50,6 +52,19 @@ def test_a_bad_configuration_fails_before_anything_starts(
     monkeypatch.delenv("CALLCENTER_LLM")
     monkeypatch.setenv("CALLCENTER_RECORDING_MODE", "tape")
     assert cmd_agent(parse("agent", "start")) == 2
+
+
+def test_a_broken_voice_model_stops_the_agent_at_start_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CALLCENTER_WHISPER_MODEL", str(tmp_path))  # a folder with no model
+    assert cmd_agent(parse("agent", "start")) == 2
+    err = capsys.readouterr().err
+    assert f"CALLCENTER_WHISPER_MODEL={tmp_path}" in err and "model.bin" in err
+    monkeypatch.delenv("CALLCENTER_WHISPER_MODEL")
+    monkeypatch.setenv("CALLCENTER_PIPER_VOICE", str(tmp_path / "joe.onnx"))
+    assert cmd_agent(parse("agent", "start")) == 2
+    assert f"CALLCENTER_PIPER_VOICE={tmp_path / 'joe.onnx'}" in capsys.readouterr().err
 
 
 def test_configuration_from_the_environment() -> None:

@@ -9,8 +9,17 @@ from livekit.agents import vad
 
 from adapters.voice.dialogue_policy import DealershipDialoguePolicy
 from adapters.voice.espeak_tts import EspeakTTS
+from adapters.voice.local_models import VoiceModelError
+from adapters.voice.piper_tts import PiperTTS
 from adapters.voice.pocketsphinx_stt import PocketsphinxSTT
-from adapters.voice.providers import CloudFactories, Providers, describe, select_providers
+from adapters.voice.providers import (
+    CloudFactories,
+    Providers,
+    describe,
+    prewarm_local_models,
+    select_providers,
+)
+from adapters.voice.whisper_stt import WhisperSTT
 
 
 class FakeCloud:
@@ -46,24 +55,68 @@ def select(env: dict[str, str], vad_model: vad.VAD, cloud: FakeCloud) -> Provide
     return select_providers(env, vad_model=vad_model, cloud=cloud.factories())
 
 
-def test_no_keys_means_all_local(silero_vad: vad.VAD) -> None:
+def test_no_keys_means_all_local_with_the_neural_voice(silero_vad: vad.VAD) -> None:
     cloud = FakeCloud()
     p = select({}, silero_vad, cloud)
     assert cloud.calls == {}
     assert dict(p.names) == {
-        "stt": "pocketsphinx",
+        "stt": "whisper",
         "llm": "dealership-policy",
-        "tts": "espeak-ng",
+        "tts": "piper",
         "vad": "silero",
     }
-    assert isinstance(p.stt, PocketsphinxSTT)
+    assert isinstance(p.stt, WhisperSTT)
     assert isinstance(p.llm, DealershipDialoguePolicy)
-    assert isinstance(p.tts, EspeakTTS)
+    assert isinstance(p.tts, PiperTTS)
     assert p.vad is silero_vad
+    assert describe(p) == (
+        "providers: stt=whisper (local, tiny.en int8) llm=dealership-policy (local) "
+        "tts=piper (local, en_US-joe-medium) vad=silero (local)"
+    )
+
+
+def test_the_previous_local_stack_is_still_there_by_name(silero_vad: vad.VAD) -> None:
+    p = select(
+        {"CALLCENTER_STT": "pocketsphinx", "CALLCENTER_TTS": "espeak"}, silero_vad, FakeCloud()
+    )
+    assert isinstance(p.stt, PocketsphinxSTT) and isinstance(p.tts, EspeakTTS)
     assert describe(p) == (
         "providers: stt=pocketsphinx (local) llm=dealership-policy (local) "
         "tts=espeak-ng (local) vad=silero (local)"
     )
+
+
+def test_whisper_and_piper_can_be_forced_over_keys(silero_vad: vad.VAD) -> None:
+    cloud = FakeCloud()
+    env = {
+        "DEEPGRAM_API_KEY": "dg",
+        "CARTESIA_API_KEY": "ca",
+        "CALLCENTER_STT": "Whisper",
+        "CALLCENTER_TTS": " piper ",
+    }
+    p = select(env, silero_vad, cloud)
+    assert cloud.calls == {}
+    assert isinstance(p.stt, WhisperSTT) and isinstance(p.tts, PiperTTS)
+    # the stream segments speech with the session's own VAD
+    assert p.stt.vad is silero_vad
+
+
+def test_a_local_model_setting_is_only_read_when_that_model_is_chosen(
+    silero_vad: vad.VAD,
+) -> None:
+    env = {
+        "CALLCENTER_STT": "pocketsphinx",
+        "CALLCENTER_TTS": "espeak",
+        "CALLCENTER_WHISPER_MODEL": "/nowhere",
+        "CALLCENTER_PIPER_VOICE": "/nowhere.onnx",
+    }
+    p = select(env, silero_vad, FakeCloud())
+    assert (p.names["stt"], p.names["tts"]) == ("pocketsphinx", "espeak-ng")
+    prewarm_local_models(env)  # nothing to load, nothing to fail
+    with pytest.raises(VoiceModelError, match="CALLCENTER_WHISPER_MODEL=/nowhere"):
+        prewarm_local_models({"CALLCENTER_WHISPER_MODEL": "/nowhere"})
+    with pytest.raises(VoiceModelError, match="CALLCENTER_PIPER_VOICE=/nowhere.onnx"):
+        prewarm_local_models({"CALLCENTER_PIPER_VOICE": "/nowhere.onnx"})
 
 
 def test_keys_select_cloud_providers_with_their_settings(silero_vad: vad.VAD) -> None:
@@ -138,8 +191,10 @@ def test_forcing_cloud_without_its_key_is_a_clear_error(
 
 
 def test_unknown_choice_is_rejected(silero_vad: vad.VAD) -> None:
-    with pytest.raises(ValueError, match="CALLCENTER_TTS='polly'"):
+    with pytest.raises(ValueError, match="CALLCENTER_TTS='polly' is not one of piper, cartesia"):
         select({"CALLCENTER_TTS": "polly"}, silero_vad, FakeCloud())
+    with pytest.raises(ValueError, match="CALLCENTER_STT='vosk' is not one of whisper, deepgram"):
+        select({"CALLCENTER_STT": "vosk"}, silero_vad, FakeCloud())
 
 
 def test_real_cloud_factories_are_not_called_at_import() -> None:
@@ -158,3 +213,16 @@ def test_real_factories_match_the_plugin_constructors() -> None:
     cloud_llm = CloudFactories().openai_llm(api_key="k", model="gpt-4o-mini", base_url=None)
     assert type(cloud_llm) is openai.LLM  # without a server address the cloud path is as it was
     inspect.signature(cartesia.TTS).bind(api_key="k", model="sonic-3", voice="v")
+
+
+def test_whisper_interim_interval_setting(silero_vad: vad.VAD) -> None:
+    base = {"CALLCENTER_TTS": "espeak"}
+    default = select(base, silero_vad, FakeCloud()).stt
+    assert isinstance(default, WhisperSTT) and default.options.interim_interval == 0.8
+    slower = select({**base, "CALLCENTER_WHISPER_INTERIM_S": "1.5"}, silero_vad, FakeCloud()).stt
+    assert isinstance(slower, WhisperSTT) and slower.options.interim_interval == 1.5
+    none = select({**base, "CALLCENTER_WHISPER_INTERIM_S": "0"}, silero_vad, FakeCloud()).stt
+    assert isinstance(none, WhisperSTT) and none.options.interim_interval == float("inf")
+    for bad in ("soon", "-1"):
+        with pytest.raises(ValueError, match="CALLCENTER_WHISPER_INTERIM_S"):
+            select({**base, "CALLCENTER_WHISPER_INTERIM_S": bad}, silero_vad, FakeCloud())
