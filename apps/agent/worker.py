@@ -125,6 +125,8 @@ def build_server(*, providers_line: str | None = None) -> AgentServer:
         load_fnc=capacity_load(max_calls),
         load_threshold=0.99,
         num_idle_processes=int(os.environ.get("CALLCENTER_AGENT_IDLE_PROCESSES", "1")),
+        # its health server: several workers (tests, a cluster) on one host need their own
+        port=int(os.environ.get("CALLCENTER_AGENT_HTTP_PORT", "8081")),
     )
     server.rtc_session(entrypoint, agent_name=AGENT_NAME, on_session_end=on_session_end)
     if providers_line:

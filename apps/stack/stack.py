@@ -32,6 +32,7 @@ class StackPorts:
     livekit_tcp: int = 7881
     livekit_udp: tuple[int, int] = (50000, 50100)
     minio: int = 9000
+    agent_http: int = 8081  # the agent worker's health/metrics server
 
 
 @dataclass
@@ -189,6 +190,7 @@ class LocalStack:
         # The agent worker, in its own process, writing to the same event store.
         self.child_env = {**env, "CALLCENTER_DATABASE_URL": self.runtime.database.url}
         self.child_env.setdefault("CALLCENTER_DATA_DIR", str(o.data_dir))
+        self.child_env.setdefault("CALLCENTER_AGENT_HTTP_PORT", str(ports.agent_http))
         if o.start_agent:
             agent_log = logs / "agent.log"
             offset = agent_log.stat().st_size if agent_log.exists() else 0

@@ -36,6 +36,7 @@ def stack(pg_server: DatabaseSettings) -> Iterator[LocalStack]:
         livekit_tcp=free_port(),
         livekit_udp=(udp, udp),
         minio=free_port(),
+        agent_http=free_port(),
     )
     env = {
         k: v
