@@ -26,16 +26,17 @@ from livekit.agents.types import (
 )
 from livekit.agents.utils import is_given
 
-from adapters.vin import VinNormaliser, extract_vin, normalise_vin
+from adapters.spoken_vin import say_vin
+from adapters.vin import VinNormaliser, normalise_vin
 
 from .dealership_nlu import (
     extract_name,
     extract_phone,
     extract_time,
     has_phrase,
-    mentions_vin,
     parse_vehicle_query,
 )
+from .vin_capture import ASK_IN_GROUPS, VinCapture, VinStep, describe_candidates, reply_for
 
 LOOKUP_VEHICLE = "lookup_vehicle"
 SEARCH_INVENTORY = "search_inventory"
@@ -115,6 +116,7 @@ class _Context:
     prompt: str = ""  # the agent's last words before the last user turn
     calls_after_user: dict[str, int] = field(default_factory=dict)  # tool -> #user turns
     known_vin: str | None = None
+    vin: VinStep = field(default_factory=lambda: VinStep("none"))  # the last turn, VIN-wise
 
 
 def _parse_args(raw: str) -> dict[str, Any]:
@@ -125,7 +127,7 @@ def _parse_args(raw: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _read_context(chat_ctx: llm.ChatContext) -> _Context:
+def _read_context(chat_ctx: llm.ChatContext, capture: VinCapture) -> _Context:
     ctx = _Context()
     calls: dict[str, llm.FunctionCall] = {}
     outputs: list[llm.FunctionCallOutput] = []  # since the last user turn
@@ -138,6 +140,7 @@ def _read_context(chat_ctx: llm.ChatContext) -> _Context:
                 outputs = []
                 ctx.answered = False
                 ctx.prompt = last_assistant
+                capture.user_turn(text, last_assistant)
             elif item.role == "assistant" and text:
                 last_assistant = text
                 ctx.answered = ctx.answered or not _is_preamble(text)
@@ -146,8 +149,13 @@ def _read_context(chat_ctx: llm.ChatContext) -> _Context:
             ctx.calls_after_user[item.name] = len(ctx.user_texts)
             if item.name == LOOKUP_VEHICLE:
                 ctx.known_vin = str(_parse_args(item.arguments).get("vin") or "") or None
+                capture.looked_up()
         elif isinstance(item, llm.FunctionCallOutput):
             outputs.append(item)
+            call = calls.get(item.call_id)
+            if (item.name or (call.name if call else "")) == LOOKUP_VEHICLE:
+                capture.lookup_result(item.output)
+    ctx.vin = capture.step
     if ctx.answered:
         return ctx
     for out in outputs:
@@ -280,7 +288,7 @@ class DealershipDialoguePolicy(llm.LLM[Literal["metrics_collected", "error"]]):
 
     def decide(self, chat_ctx: llm.ChatContext, tool_names: Collection[str]) -> Decision:
         """What to do next given the conversation and the callable tool names."""
-        ctx = _read_context(chat_ctx)
+        ctx = _read_context(chat_ctx, VinCapture(self._vin_normaliser))
         if ctx.pending_outputs:
             return ReplyDecision(" ".join(self._describe(o) for o in ctx.pending_outputs))
         if not ctx.user_texts:
@@ -289,18 +297,18 @@ class DealershipDialoguePolicy(llm.LLM[Literal["metrics_collected", "error"]]):
             return ReplyDecision("Is there anything else I can help you with?")
         text = ctx.user_texts[-1]
 
-        if vin := extract_vin(text, self._vin_normaliser):
+        step = ctx.vin
+        if step.kind in ("typed", "confirmed", "check"):
             if LOOKUP_VEHICLE in tool_names:
-                return ToolCallDecision(LOOKUP_VEHICLE, {"vin": vin}, PREAMBLES[LOOKUP_VEHICLE])
+                return ToolCallDecision(
+                    LOOKUP_VEHICLE, {"vin": step.vin}, PREAMBLES[LOOKUP_VEHICLE]
+                )
             return ReplyDecision(
-                f"Thanks, I have the VIN as {' '.join(vin)}. "
+                f"Thanks, I have the VIN as {say_vin(step.vin)}. "
                 "A sales specialist will check it and get back to you."
             )
-        if mentions_vin(text) and not has_phrase(text, "what is", "what's", "where"):
-            return ReplyDecision(
-                "Sorry, I didn't catch the whole VIN. "
-                "Could you read me all 17 characters, one at a time?"
-            )
+        if step.kind != "none":
+            return ReplyDecision(reply_for(step))
 
         intent = self._booking_intent(ctx)
         if intent is not None:
@@ -460,6 +468,8 @@ class DealershipDialoguePolicy(llm.LLM[Literal["metrics_collected", "error"]]):
                 f"Good news, that one is on our lot: {_vehicle_phrase(found[0])}. "
                 "Would you like to book a test drive?"
             )
+        if isinstance(data, Mapping) and (question := _ask_about_near_misses(data, args)):
+            return question
         decoded = data.get("decoded") if isinstance(data, Mapping) else None
         if isinstance(decoded, Mapping) and (decoded.get("make") or decoded.get("year")):
             desc = " ".join(str(decoded[k]) for k in ("year", "make") if decoded.get(k))
@@ -467,6 +477,9 @@ class DealershipDialoguePolicy(llm.LLM[Literal["metrics_collected", "error"]]):
                 f"That VIN belongs to a {desc}, but it isn't in our current inventory. "
                 "Would you like me to look for something similar?"
             )
+        if isinstance(data, Mapping) and data.get("error"):
+            heard = str(data.get("vin") or args.get("vin") or "")
+            return f"I heard {say_vin(heard)}, {_invalid_because(data, heard)}. {ASK_IN_GROUPS}"
         if message:
             return f"Hmm, {message}. Could you read the VIN to me again?"
         return (
@@ -495,6 +508,21 @@ class DealershipDialoguePolicy(llm.LLM[Literal["metrics_collected", "error"]]):
         n = self._words_per_chunk
         groups = [" ".join(ws[i : i + n]) for i in range(0, len(ws), n)]
         return [g + (" " if i < len(groups) - 1 else "") for i, g in enumerate(groups)]
+
+
+def _ask_about_near_misses(data: Mapping[str, Any], args: Mapping[str, Any]) -> str | None:
+    candidates = data.get("candidates")
+    if not isinstance(candidates, list):
+        return None
+    heard = str(data.get("vin") or args.get("vin") or "")
+    reason = _invalid_because(data, heard) if data.get("error") else "which isn't on our lot"
+    return describe_candidates(heard, reason, [c for c in candidates if isinstance(c, Mapping)])
+
+
+def _invalid_because(data: Mapping[str, Any], heard: str) -> str:
+    if data.get("error") == "length":
+        return f"which is {len(heard)} characters, not 17"
+    return "which isn't a valid VIN"
 
 
 def _context_digest(chat_ctx: llm.ChatContext) -> str:
