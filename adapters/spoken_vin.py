@@ -53,7 +53,7 @@ _FILLERS = frozenset(
 )
 
 # "B as in boy", "b for bravo", "B like bravo": the word says which letter was meant.
-_SPELLED = re.compile(r"\b([a-z0-9])\s+(?:as\s+in|for|like)\s+([a-z]{2,})\b")
+_SPELLED = re.compile(r"\b([a-z0-9])\s+(as\s+in|for|like)\s+([a-z]{2,})\b")
 
 # All-capital tokens a recogniser writes for spelled letters ("WBA"), minus real words.
 _CAPS_WORDS = frozenset({"OK", "BMW", "VIN", "SUV", "AM", "PM", "GMC", "USA", "TV", "ID"})
@@ -83,7 +83,9 @@ class Heard:
 
 
 def _spelling(match: re.Match[str]) -> str:
-    said, word = match.group(1), match.group(2)
+    said, link, word = match.group(1), match.group(2), match.group(3)
+    if word in _NUMBER_WORDS and link != "for":  # "5 as in five"
+        return f" {word} "
     if word in _NUMBER_WORDS or word in _WEAK_WORDS:  # "c for five": the digit four, then five
         return match.group(0)
     letter = _NATO.get(word, word[0].upper())

@@ -38,11 +38,13 @@ async def test_tool_calls_through_the_dialogue_policy_become_events(
     await call.greeting
     turns = [
         f"my VIN is {NOT_STOCKED}",
+        "yes",  # to the VIN read back
         "I would like to book a test drive",
         "my name is John Smith",
         "my number is five five five one two three four",
         "tomorrow at ten a m",
         f"what about the VIN {IN_STOCK}",
+        "yes that's right",
         "please call me back, my name is Mary Johnson and my number is 555-212-1234",
     ]
     replies = []
@@ -51,7 +53,8 @@ async def test_tool_calls_through_the_dialogue_policy_become_events(
         replies.append(
             " ".join(m.item.text_content or "" for m in result.events if m.type == "message")
         )
-    assert "2003 Honda" in replies[0] and "booked for tomorrow at 10 am" in replies[4]
+    assert replies[0].endswith("Is that right?") and "1 H G, C M 8" in replies[0]
+    assert "2003 Honda" in replies[1] and "booked for tomorrow at 10 am" in replies[5]
     await call.end()
     await call.close()
 
