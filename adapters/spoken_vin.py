@@ -70,7 +70,9 @@ class Heard:
 
     chars: str
     noise: int  # unexplained words between the first and the last character
-    letters: int  # letters among the characters (a phone number has none)
+    longest_run: int  # characters in the longest stretch with no unexplained word in it
+    spelled: int  # characters said one by one ("w", "bravo", "five"), not written as words
+    spelled_letters: int  # letters among them, bar "a" (a phone number or a price has none)
 
     @property
     def garbled(self) -> bool:
@@ -78,8 +80,17 @@ class Heard:
 
     @property
     def looks_like_a_vin(self) -> bool:
-        """Enough spelled characters, letters among them, that this was someone reading a VIN."""
-        return len(self.chars) >= 8 and self.letters >= 2
+        """Someone reading a VIN, unasked: most of one in a stretch, or many characters
+        spelled one by one, letters among them (a car's name or a price is neither)."""
+        return (
+            self.longest_run >= 12
+            and self.spelled_letters + _letters(self.chars) >= 2
+            or (self.spelled >= 10 and self.spelled_letters >= 3)
+        )
+
+
+def _letters(chars: str) -> int:
+    return sum(c.isalpha() for c in chars)
 
 
 def _spelling(match: re.Match[str]) -> str:
@@ -106,15 +117,15 @@ def _compact(token: str) -> str | None:
     return None
 
 
-def _strict(token: str, raw: str) -> str | None:  # raw: as written, for its capitals
-    """The canonical form of a token that is a VIN character on its own, else None."""
+def _spelled(token: str) -> str | None:
+    """The canonical form of a token that is one VIN character on its own, else None."""
     if len(token) == 1 and token.isalnum():
-        if token in ("i", "q"):
-            return None  # "I" is the pronoun, and neither occurs in a VIN
+        if token in ("i", "q", "a"):
+            return None  # "I" is the pronoun, "a" the article (weak: see _WEAK_WORDS)
         return "0" if token == "o" else token
     if token in _STRICT_WORDS or token in _REPEATS:
         return token
-    return _compact(raw)
+    return None
 
 
 def hear(text: str, normaliser: VinNormaliser = normalise_vin) -> Heard:
@@ -124,21 +135,41 @@ def hear(text: str, normaliser: VinNormaliser = normalise_vin) -> Heard:
     tokens = _TOKEN.findall(folded)
     if len(raws) != len(tokens):  # a spelling was rewritten: casing no longer lines up
         raws = tokens
-    kinds: list[str | None] = [_strict(t, r) for t, r in zip(tokens, raws, strict=True)]
-    for i, token in enumerate(tokens):
-        if kinds[i] is None and token in _WEAK_WORDS:
-            before = kinds[i - 1] if i > 0 else None
-            after = kinds[i + 1] if i + 1 < len(tokens) else None
-            if before not in (None, *_REPEATS) or after not in (None, *_REPEATS):
-                kinds[i] = _WEAK_WORDS[token]
-    spoken = [k for k in kinds if k is not None]
-    if not spoken:
-        return Heard("", 0, 0)
-    first = next(i for i, k in enumerate(kinds) if k is not None)
-    last = max(i for i, k in enumerate(kinds) if k is not None)
-    noise = sum(1 for i in range(first, last + 1) if kinds[i] is None and tokens[i] not in _FILLERS)
-    chars = "".join(c for c in normaliser(" ".join(spoken)).upper() if c.isalnum())
-    return Heard(chars, noise, sum(c.isalpha() for c in chars))
+    spelled = [_spelled(t) for t in tokens]
+    kinds = [k or _compact(r) for k, r in zip(spelled, raws, strict=True)]
+    for i, token in enumerate(tokens):  # sound-alikes count beside a spelled character
+        weak = "A" if token == "a" else _WEAK_WORDS.get(token)
+        if kinds[i] is None and weak is not None:
+            beside = [spelled[j] for j in (i - 1, i + 1) if 0 <= j < len(tokens)]
+            if any(k is not None and k not in _REPEATS for k in beside):
+                kinds[i] = spelled[i] = weak
+    if not any(kinds):
+        return Heard("", 0, 0, 0, 0)
+    runs: list[list[str]] = [[]]  # stretches of characters, split by unexplained words
+    noise = unexplained = 0  # unexplained words between characters; since the last one
+    for kind, token in zip(kinds, tokens, strict=True):
+        if kind is not None:
+            noise += unexplained
+            unexplained = 0
+            runs[-1].append(kind)
+        elif token not in _FILLERS and runs[0]:
+            unexplained += 1
+            if runs[-1]:
+                runs.append([])
+    if not runs[-1]:
+        runs.pop()
+
+    def chars_of(said: list[str]) -> str:
+        return "".join(c for c in normaliser(" ".join(said)).upper() if c.isalnum())
+
+    one_by_one = chars_of([k for k in spelled if k is not None])
+    return Heard(
+        chars=chars_of([k for run in runs for k in run]),
+        noise=noise,
+        longest_run=max(len(chars_of(run)) for run in runs),
+        spelled=len(one_by_one),
+        spelled_letters=_letters(one_by_one.replace("A", "")),
+    )
 
 
 _START_OVER = re.compile(

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from adapters.spoken_vin import Heard, after_start_over, hear, say_vin, says_done
 from adapters.vin import VIN_LENGTH, VinNormaliser, check_digit_ok, normalise_vin
 
-from .dealership_nlu import has_phrase, mentions_vin
+from .dealership_nlu import has_phrase, mentions_vin, parse_vehicle_query
 
 # The agent's own questions, recognised again in the next turn's context.
 READ_BACK_QUESTION = "Is that right?"
@@ -74,6 +74,11 @@ def _best_window(chars: str) -> str | None:
     """A 17-character stretch with a valid check digit (fillers come before a VIN)."""
     windows = [chars[i : i + VIN_LENGTH] for i in range(len(chars) - VIN_LENGTH + 1)]
     return next((w for w in reversed(windows) if check_digit_ok(w)), None)
+
+
+def _read_out(text: str, heard: Heard) -> bool:
+    """A VIN read out unasked, and not a model spelled out ("a c r v or an r a v four")."""
+    return heard.looks_like_a_vin and parse_vehicle_query(text).model is None
 
 
 class VinCapture:
@@ -133,7 +138,7 @@ class VinCapture:
                 heard = hear(rest, self._normaliser)
             if not heard.chars:
                 return VinStep("denied" if rest is None else "restart")
-        elif not (self.collecting or mentions_vin(text) or heard.looks_like_a_vin):
+        elif not (self.collecting or mentions_vin(text) or _read_out(text, heard)):
             return VinStep("none")
         return self._collect(text, heard)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from livekit.agents import llm
 
 from adapters.voice.dialogue_policy import DealershipDialoguePolicy
-from adapters.voice.vin_capture import typed_vin_message
+from adapters.voice.vin_capture import VinCapture, typed_vin_message
 from apps.usecases.dealership import DealershipServices
 from tests.voice.test_voice_dialogue_policy import TOOLS, calls, text
 
@@ -178,3 +179,21 @@ async def test_phone_numbers_and_model_names_are_not_taken_for_a_vin() -> None:
     assert "day and time" in await dialogue.say("my number is five five five one two three four")
     assert "Let me check" in await Dialogue().say("do you have a c r v under thirty thousand")
     assert dialogue.looked_up == []
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Do you have a 2021 RAV4 between $20,000 and $30,000?",
+        "I want a 2019 CX-5 or a 2020 X5 under 40k",
+        "what about the 2023 Mazda CX5 AWD for 28k",
+        "do you have a c r v or an r a v four or a c x five",
+        "please call me back, my name is J R Smith and my number is 555-212-1234",
+        "tomorrow at ten a m",
+        "what is a VIN and where do I find it",
+    ],
+)
+def test_what_is_not_a_vin_read_out_is_left_to_the_rest_of_the_policy(said: str) -> None:
+    capture = VinCapture()
+    capture.user_turn(said, prompt="What are you looking for today?")
+    assert capture.step.kind == "none"
