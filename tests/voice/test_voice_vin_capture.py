@@ -113,6 +113,22 @@ async def test_a_near_miss_is_asked_about_never_corrected() -> None:
     assert "a 2026 BMW 330i" in reply
 
 
+async def test_a_valid_vin_not_in_stock_but_near_one_that_is_is_asked_about() -> None:
+    # J for A keeps the check digit: only the inventory can tell
+    dialogue = Dialogue()
+    assert (
+        await dialogue.say("w b j five r one c zero zero t f seven three four zero nine seven")
+    ) == ("I have W B J, 5 R 1, C 0 0, T F 7, 3 4 0 9 7. Is that right?")
+    reply = await dialogue.say("yes")
+    assert dialogue.looked_up == ["WBJ5R1C00TF734097"]
+    assert reply == (
+        "I heard W B J, 5 R 1, C 0 0, T F 7, 3 4 0 9 7, which isn't on our lot. "
+        "Did you mean W B A, 5 R 1, C 0 0, T F 7, 3 4 0 9 7, the 2026 BMW 330i on our lot?"
+    )
+    assert "a 2026 BMW 330i Base" in await dialogue.say("yeah")
+    assert dialogue.looked_up == ["WBJ5R1C00TF734097", IN_STOCK]
+
+
 async def test_a_near_miss_the_caller_rejects_starts_over() -> None:
     dialogue = Dialogue()
     reply = await dialogue.say("w b a five r one c zero zero t f seven three four zero nine")
