@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from adapters.vin import (
+    _GLUE,
     _LETTER_NAMES,
     _NATO,
     _NUMBER_WORDS,
@@ -130,7 +131,10 @@ def _spelled(token: str) -> str | None:
 
 def hear(text: str, normaliser: VinNormaliser = normalise_vin) -> Heard:
     """The VIN characters said in `text`, in order, with the words that were not."""
-    folded = _SPELLED.sub(_spelling, text.replace("-", " ").lower())
+    folded = text.replace("-", " ").lower()
+    for pattern, replacement in _GLUE:  # "x ray", "double you": one character each
+        folded = pattern.sub(replacement, folded)
+    folded = _SPELLED.sub(_spelling, folded)
     raws = _TOKEN.findall(_SPELLED.sub(_spelling, text.replace("-", " ")))
     tokens = _TOKEN.findall(folded)
     if len(raws) != len(tokens):  # a spelling was rewritten: casing no longer lines up

@@ -27,7 +27,8 @@ STOCK = [v.vin for v in Inventory.load()]
         ("w b a five are one", "WBA5R1"),  # "are" beside characters is R
         ("what are you doing", ""),  # ... and elsewhere just a word
         ("I think it's three four", "34"),  # the pronoun is not a letter
-        ("triple seven x ray", "777X"),
+        ("triple seven x ray five", "777X5"),
+        ("double you b a", "WBA"),
     ],
 )
 def test_the_characters_in_an_utterance(said: str, chars: str) -> None:
