@@ -33,6 +33,7 @@ TYPED_VIN_PREFIX = "I typed my VIN on the page:"
 
 _YES = ("yes", "yeah", "yep", "yup", "correct", "that's right", "thats right", "right", "sure")
 _NO = ("no", "nope", "wrong", "that's wrong", "not right", "incorrect")
+_MOVING_ON = ("never mind", "nevermind", "forget it", "forget the vin", "cancel", "not now")
 
 StepKind = Literal[
     "none",  # nothing to do with a VIN
@@ -151,7 +152,8 @@ class VinCapture:
                 return self._check(self.chars)
             if has_phrase(text, "what is", "what's", "where"):
                 return VinStep("none")  # a question about VINs, not one read out
-            if mentions_vin(text) or len(text.split()) <= 4:
+            moving_on = has_phrase(text, *_MOVING_ON) or not parse_vehicle_query(text).is_empty()
+            if not moving_on and (mentions_vin(text) or len(text.split()) <= 4):
                 self.collecting = True
                 return VinStep("asked", so_far=self.chars)
             self.collecting, self.chars = False, ""  # on to something else

@@ -213,3 +213,12 @@ def test_what_is_not_a_vin_read_out_is_left_to_the_rest_of_the_policy(said: str)
     capture = VinCapture()
     capture.user_turn(said, prompt="What are you looking for today?")
     assert capture.step.kind == "none"
+
+
+async def test_the_caller_may_leave_the_vin_for_something_else() -> None:
+    dialogue = Dialogue()
+    assert (await dialogue.say("my vin is w b a")).startswith("W B A, got it.")
+    assert "Let me check" in await dialogue.say("any civic?")
+    assert (await dialogue.say("my vin is w b a")).startswith("W B A, got it.")
+    assert "read me the VIN" not in await dialogue.say("never mind")
+    assert dialogue.looked_up == []
