@@ -10,6 +10,8 @@ from domain.conversation_state import ConversationState
 from domain.errors import InvalidCommand
 from domain.meta import EventMeta
 
+LOOKUP_CHANNELS = ("voice", "typed")  # how the caller gave the VIN
+
 
 class ActivityPart(ConversationState):
     VehicleLookedUp = ev.VehicleLookedUp
@@ -27,9 +29,12 @@ class ActivityPart(ConversationState):
         found: bool,
         vehicle: dict[str, Any] | None,
         decoded: dict[str, Any] | None,
+        channel: str,
         meta: EventMeta,
     ) -> None:
         rules.text(vin_as_said, "VIN as said")
+        if channel not in LOOKUP_CHANNELS:
+            raise InvalidCommand(f"a VIN is given by {' or '.join(LOOKUP_CHANNELS)}")
         rules.text(vin, "normalised VIN", limit=64, allow_empty=True)
         if found and not vehicle:
             raise InvalidCommand("a found vehicle needs its details")
@@ -45,6 +50,7 @@ class ActivityPart(ConversationState):
             bool(found),
             vehicle,
             decoded,
+            channel,
         )
 
     def record_tool_call(

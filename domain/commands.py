@@ -180,6 +180,7 @@ class RecordVehicleLookup(Command):
     found: bool
     vehicle: dict[str, Any] | None = None
     decoded: dict[str, Any] | None = None
+    channel: str = "voice"  # or "typed": on the customer page
 
 
 @dataclass(frozen=True, kw_only=True)

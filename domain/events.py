@@ -145,12 +145,22 @@ class AgentStateChanged(ConversationEvent):
 
 
 class VehicleLookedUp(ConversationEvent):
+    """Version 2 added `channel`: how the caller gave the VIN, "voice" (said aloud, every
+    version 1 event) or "typed" (on the customer page)."""
+
+    class_version = 2
+
     vin_as_said: str
     vin: str
     check_digit_valid: bool
     found: bool
     vehicle: dict[str, Any] | None
     decoded: dict[str, Any] | None
+    channel: str
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["channel"] = "voice"
 
 
 class ToolCalled(ConversationEvent):

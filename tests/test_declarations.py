@@ -81,8 +81,17 @@ STORED: dict[str, tuple[int, tuple[str, ...]]] = {
     "domain.speech:SpeechPart.UserStateChanged": (1, ("new_state", "old_state")),
     "domain.speech:SpeechPart.AgentStateChanged": (1, ("new_state", "old_state")),
     "domain.activity:ActivityPart.VehicleLookedUp": (
-        1,
-        ("check_digit_valid", "decoded", "found", "vehicle", "vin", "vin_as_said"),
+        2,
+        (
+            "channel",
+            "check_digit_valid",
+            "class_version",
+            "decoded",
+            "found",
+            "vehicle",
+            "vin",
+            "vin_as_said",
+        ),
     ),
     "domain.activity:ActivityPart.ToolCalled": (
         1,

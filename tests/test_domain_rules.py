@@ -82,6 +82,18 @@ def _event_count(app: CallCenter, room: str = ROOM) -> int:
             InvalidCommand,
         ),
         (
+            c.RecordVehicleLookup(
+                room_name=ROOM,
+                meta=meta(),
+                vin_as_said="abc",
+                vin="ABC",
+                check_digit_valid=False,
+                found=False,
+                channel="fax",  # a VIN is said aloud or typed on the page
+            ),
+            InvalidCommand,
+        ),
+        (
             c.CompleteRecording(
                 room_name=ROOM,
                 meta=meta(),

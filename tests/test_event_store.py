@@ -18,6 +18,7 @@ from adapters.postgres.database import DatabaseSettings
 from adapters.postgres.hashchain import verify_chains
 from domain import commands as c
 from domain import events as ev
+from domain.activity import ActivityPart
 from domain.conversation import Conversation
 from domain.ids import conversation_id_for_room
 from domain.speech import SpeechPart
@@ -153,6 +154,34 @@ def test_an_event_stored_under_an_older_version_is_upcast(
     assert event.language == "en"
     assert event.segment_id == ""
     assert app.conversation(cid).version == 3
+
+
+def test_a_vehicle_lookup_stored_before_typed_vins_was_said_aloud(
+    app: GroupCommitCallCenter, db: DatabaseSettings
+) -> None:
+    room = "call-old-lookup"
+    app.record(c.StartCall(room_name=room, meta=meta("webhook"), room_sid="RM_2"))
+    cid = conversation_id_for_room(room)
+    # A version-1 event: no class_version key, no channel.
+    v1_state = {
+        "timestamp": {"_type_": "datetime_iso", "_data_": "2026-11-22T09:00:01+00:00"},
+        "meta": meta(at=1).to_dict(),
+        "vin_as_said": "one h g c m eight two six three three a zero zero four three five two",
+        "vin": "1HGCM82633A004352",
+        "check_digit_valid": True,
+        "found": False,
+        "vehicle": None,
+        "decoded": None,
+    }
+    table = app.recorder.events_table_name  # type: ignore[attr-defined]
+    with psycopg.connect(db.conninfo) as conn:
+        conn.execute(
+            f"INSERT INTO {table} (originator_id, originator_version, topic, state) VALUES (%s, 3, %s, %s)",
+            (cid, get_topic(ActivityPart.VehicleLookedUp), json.dumps(v1_state).encode()),
+        )
+    event = app.log_of(cid)[-1][1]
+    assert isinstance(event, ev.VehicleLookedUp)
+    assert (event.vin, event.channel) == ("1HGCM82633A004352", "voice")
 
 
 @pytest.mark.parametrize("batch", [1, 500])

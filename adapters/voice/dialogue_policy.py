@@ -9,38 +9,39 @@ as a sales rep. Same context and tools in, same chunks out.
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import json
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from livekit.agents import llm
-from livekit.agents.llm import utils as llm_utils
 from livekit.agents.types import (
     DEFAULT_API_CONNECT_OPTIONS,
     NOT_GIVEN,
     APIConnectOptions,
     NotGivenOr,
 )
-from livekit.agents.utils import is_given
 
-from adapters.vin import VinNormaliser, extract_vin, normalise_vin
+from adapters.spoken_vin import say_vin
+from adapters.vin import VinNormaliser, normalise_vin
 
 from .dealership_nlu import (
     extract_name,
     extract_phone,
     extract_time,
     has_phrase,
-    mentions_vin,
     parse_vehicle_query,
 )
-
-LOOKUP_VEHICLE = "lookup_vehicle"
-SEARCH_INVENTORY = "search_inventory"
-BOOK_TEST_DRIVE = "book_test_drive"
-REQUEST_CALLBACK = "request_callback"
+from .policy_stream import Decision, PolicyStream, ReplyDecision, ToolCallDecision
+from .tool_replies import (
+    BOOK_TEST_DRIVE,
+    LOOKUP_VEHICLE,
+    REQUEST_CALLBACK,
+    SEARCH_INVENTORY,
+    describe_tool_result,
+    say_digits,
+)
+from .vin_capture import VinCapture, VinStep, reply_for
 
 
 @dataclass(frozen=True)
@@ -50,23 +51,6 @@ class DealershipInfo:
     name: str = "CME Auto Sales"
     hours: str = "Monday to Saturday from 9 AM to 7 PM, and Sunday from 11 AM to 5 PM"
     address: str = ""
-
-
-@dataclass(frozen=True)
-class ToolCallDecision:
-    """Call ``name`` with ``arguments``; ``preamble`` is spoken while it runs."""
-
-    name: str
-    arguments: dict[str, Any]
-    preamble: str = ""
-
-
-@dataclass(frozen=True)
-class ReplyDecision:
-    text: str
-
-
-Decision = ToolCallDecision | ReplyDecision
 
 
 @dataclass(frozen=True)
@@ -115,6 +99,7 @@ class _Context:
     prompt: str = ""  # the agent's last words before the last user turn
     calls_after_user: dict[str, int] = field(default_factory=dict)  # tool -> #user turns
     known_vin: str | None = None
+    vin: VinStep = field(default_factory=lambda: VinStep("none"))  # the last turn, VIN-wise
 
 
 def _parse_args(raw: str) -> dict[str, Any]:
@@ -125,7 +110,7 @@ def _parse_args(raw: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _read_context(chat_ctx: llm.ChatContext) -> _Context:
+def _read_context(chat_ctx: llm.ChatContext, capture: VinCapture) -> _Context:
     ctx = _Context()
     calls: dict[str, llm.FunctionCall] = {}
     outputs: list[llm.FunctionCallOutput] = []  # since the last user turn
@@ -138,6 +123,7 @@ def _read_context(chat_ctx: llm.ChatContext) -> _Context:
                 outputs = []
                 ctx.answered = False
                 ctx.prompt = last_assistant
+                capture.user_turn(text, last_assistant)
             elif item.role == "assistant" and text:
                 last_assistant = text
                 ctx.answered = ctx.answered or not _is_preamble(text)
@@ -146,8 +132,13 @@ def _read_context(chat_ctx: llm.ChatContext) -> _Context:
             ctx.calls_after_user[item.name] = len(ctx.user_texts)
             if item.name == LOOKUP_VEHICLE:
                 ctx.known_vin = str(_parse_args(item.arguments).get("vin") or "") or None
+                capture.looked_up()
         elif isinstance(item, llm.FunctionCallOutput):
             outputs.append(item)
+            call = calls.get(item.call_id)
+            if (item.name or (call.name if call else "")) == LOOKUP_VEHICLE:
+                capture.lookup_result(item.output)
+    ctx.vin = capture.step
     if ctx.answered:
         return ctx
     for out in outputs:
@@ -161,76 +152,6 @@ def _read_context(chat_ctx: llm.ChatContext) -> _Context:
             )
         )
     return ctx
-
-
-def allowed_tool_names(
-    tools: Sequence[llm.Tool], tool_choice: NotGivenOr[llm.ToolChoice]
-) -> frozenset[str]:
-    """Tool names the policy may call under ``tool_choice``."""
-    names = frozenset(t.id for t in tools)
-    if not is_given(tool_choice) or tool_choice in ("auto", "required"):
-        return names
-    if tool_choice == "none":
-        return frozenset()
-    if isinstance(tool_choice, Mapping):
-        return names & {tool_choice["function"]["name"]}
-    return names
-
-
-def _tool_parameters(tool: llm.Tool) -> frozenset[str] | None:
-    """Declared argument names of a function tool, None if unknown."""
-    try:
-        if llm.is_raw_function_tool(tool):
-            props = tool.info.raw_schema.get("parameters", {}).get("properties", {})
-            return frozenset(props)
-        if llm.is_function_tool(tool):
-            model = llm_utils.function_arguments_to_pydantic_model(tool)
-            return frozenset(model.model_fields)
-    except Exception:  # introspection is a nicety: never fail a turn over it
-        return None
-    return None
-
-
-def _say_digits(digits: str) -> str:
-    # spaced digit groups make TTS read a phone number digit by digit
-    groups = [digits[:-7], digits[-7:-4], digits[-4:]]
-    return ", ".join(" ".join(g) for g in groups if g)
-
-
-def _money(value: Any) -> str:
-    try:
-        return f"${int(value):,}"
-    except (TypeError, ValueError):
-        return str(value)
-
-
-def _vehicle_phrase(v: Mapping[str, Any]) -> str:
-    """'a 2022 Honda Civic EX in Blue with 12,000 miles for $23,995'."""
-    name = " ".join(str(v[k]) for k in ("year", "make", "model", "trim") if v.get(k))
-    text = f"a {name}" if name else "a vehicle"
-    if v.get("color"):
-        text += f" in {v['color']}"
-    if isinstance(v.get("mileage"), int) and v["mileage"] > 100:
-        text += f" with {v['mileage']:,} miles"
-    if v.get("price") is not None:
-        text += f" for {_money(v['price'])}"
-    return text
-
-
-def _vehicles(data: Any) -> list[Mapping[str, Any]]:
-    """Vehicle records in a tool result, whatever its envelope."""
-    if isinstance(data, list):
-        return [d for d in data if isinstance(d, Mapping)]
-    if not isinstance(data, Mapping):
-        return []
-    for key in ("vehicles", "results", "matches", "items", "inventory"):
-        if isinstance(data.get(key), list):
-            return [d for d in data[key] if isinstance(d, Mapping)]
-    if isinstance(data.get("vehicle"), Mapping):
-        return [data["vehicle"]]
-    if "make" in data and "model" in data and data.get("found") is not False:
-        return [data]
-    return []
 
 
 class DealershipDialoguePolicy(llm.LLM[Literal["metrics_collected", "error"]]):
@@ -280,7 +201,7 @@ class DealershipDialoguePolicy(llm.LLM[Literal["metrics_collected", "error"]]):
 
     def decide(self, chat_ctx: llm.ChatContext, tool_names: Collection[str]) -> Decision:
         """What to do next given the conversation and the callable tool names."""
-        ctx = _read_context(chat_ctx)
+        ctx = _read_context(chat_ctx, VinCapture(self._vin_normaliser))
         if ctx.pending_outputs:
             return ReplyDecision(" ".join(self._describe(o) for o in ctx.pending_outputs))
         if not ctx.user_texts:
@@ -289,18 +210,18 @@ class DealershipDialoguePolicy(llm.LLM[Literal["metrics_collected", "error"]]):
             return ReplyDecision("Is there anything else I can help you with?")
         text = ctx.user_texts[-1]
 
-        if vin := extract_vin(text, self._vin_normaliser):
+        step = ctx.vin
+        if step.kind in ("typed", "confirmed", "check"):
             if LOOKUP_VEHICLE in tool_names:
-                return ToolCallDecision(LOOKUP_VEHICLE, {"vin": vin}, PREAMBLES[LOOKUP_VEHICLE])
+                return ToolCallDecision(
+                    LOOKUP_VEHICLE, {"vin": step.vin}, PREAMBLES[LOOKUP_VEHICLE]
+                )
             return ReplyDecision(
-                f"Thanks, I have the VIN as {' '.join(vin)}. "
+                f"Thanks, I have the VIN as {say_vin(step.vin)}. "
                 "A sales specialist will check it and get back to you."
             )
-        if mentions_vin(text) and not has_phrase(text, "what is", "what's", "where"):
-            return ReplyDecision(
-                "Sorry, I didn't catch the whole VIN. "
-                "Could you read me all 17 characters, one at a time?"
-            )
+        if step.kind != "none":
+            return ReplyDecision(reply_for(step))
 
         intent = self._booking_intent(ctx)
         if intent is not None:
@@ -356,7 +277,7 @@ class DealershipDialoguePolicy(llm.LLM[Literal["metrics_collected", "error"]]):
         if tool not in tool_names:
             return ReplyDecision(
                 f"Thanks, {name}. I've noted your {what} request and our team will "
-                f"call you at {_say_digits(phone)}."
+                f"call you at {say_digits(phone)}."
             )
         args: dict[str, Any] = {"customer_name": name, "phone": phone}
         if tool == BOOK_TEST_DRIVE:
@@ -419,75 +340,9 @@ class DealershipDialoguePolicy(llm.LLM[Literal["metrics_collected", "error"]]):
             "callback. What are you looking for?"
         )
 
-    def _describe(self, out: _Output) -> str:
-        """One spoken sentence or two about a tool result."""
-        try:
-            data: Any = json.loads(out.output)
-        except (json.JSONDecodeError, TypeError):
-            data = out.output
-        message = data.get("message") or data.get("error") if isinstance(data, Mapping) else None
-        if out.is_error:
-            detail = message or str(data)[:160]
-            return f"Sorry, I couldn't complete that: {detail}. Could we try again?"
-        if out.name == LOOKUP_VEHICLE:
-            return self._describe_lookup(data, message, out.arguments)
-        if out.name == SEARCH_INVENTORY:
-            return self._describe_search(data)
-        if out.name in (BOOK_TEST_DRIVE, REQUEST_CALLBACK):
-            args = {**out.arguments, **(data if isinstance(data, Mapping) else {})}
-            name = str(args.get("customer_name") or "").strip()
-            who = f", {name}" if name else ""
-            when = str(args.get("preferred_time") or "").strip()
-            if out.name == BOOK_TEST_DRIVE:
-                slot = f" for {when}" if when else ""
-                return (
-                    f"You're all set{who}. Your test drive is booked{slot}. "
-                    "Is there anything else I can help with?"
-                )
-            phone = "".join(c for c in str(args.get("phone") or "") if c.isdigit())
-            at = f" at {_say_digits(phone)}" if phone else ""
-            slot = f", {when}" if when else ""
-            return f"Thanks{who}. Someone from our sales team will call you back{at}{slot}."
-        if isinstance(data, str):
-            return data
-        return message or "All done. Is there anything else I can help with?"
-
     @staticmethod
-    def _describe_lookup(data: Any, message: Any, args: Mapping[str, Any]) -> str:
-        found = _vehicles(data)
-        if found:
-            return (
-                f"Good news, that one is on our lot: {_vehicle_phrase(found[0])}. "
-                "Would you like to book a test drive?"
-            )
-        decoded = data.get("decoded") if isinstance(data, Mapping) else None
-        if isinstance(decoded, Mapping) and (decoded.get("make") or decoded.get("year")):
-            desc = " ".join(str(decoded[k]) for k in ("year", "make") if decoded.get(k))
-            return (
-                f"That VIN belongs to a {desc}, but it isn't in our current inventory. "
-                "Would you like me to look for something similar?"
-            )
-        if message:
-            return f"Hmm, {message}. Could you read the VIN to me again?"
-        return (
-            "I couldn't find that VIN in our inventory. "
-            "Would you like me to search for something similar?"
-        )
-
-    @staticmethod
-    def _describe_search(data: Any) -> str:
-        found = _vehicles(data)
-        if not found:
-            return (
-                "I don't have anything matching that right now. Would you like me to widen "
-                "the search, or have a salesperson call you when something comes in?"
-            )
-        if len(found) == 1:
-            return f"I have one: {_vehicle_phrase(found[0])}. Would you like to book a test drive?"
-        return (
-            f"I found {len(found)} matches. The best priced is {_vehicle_phrase(found[0])}, "
-            f"and there's also {_vehicle_phrase(found[1])}. Would you like to book a test drive?"
-        )
+    def _describe(out: _Output) -> str:
+        return describe_tool_result(out.name, out.arguments, out.output, is_error=out.is_error)
 
     def chunk_text(self, text: str) -> list[str]:
         """Word groups that concatenate back to ``text`` (spaces kept for TTS)."""
@@ -495,89 +350,3 @@ class DealershipDialoguePolicy(llm.LLM[Literal["metrics_collected", "error"]]):
         n = self._words_per_chunk
         groups = [" ".join(ws[i : i + n]) for i in range(0, len(ws), n)]
         return [g + (" " if i < len(groups) - 1 else "") for i, g in enumerate(groups)]
-
-
-def _context_digest(chat_ctx: llm.ChatContext) -> str:
-    """Stable id material: same conversation -> same chunk and call ids."""
-    parts: list[Any] = []
-    for item in chat_ctx.items:
-        if isinstance(item, llm.ChatMessage):
-            parts.append([item.role, item.text_content or ""])
-        elif isinstance(item, llm.FunctionCall):
-            parts.append(["call", item.name, item.arguments])
-        elif isinstance(item, llm.FunctionCallOutput):
-            parts.append(["output", item.name, item.output, item.is_error])
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
-
-
-class PolicyStream(llm.LLMStream):
-    """Streams one policy decision as ChatChunks: text groups, a tool call, usage."""
-
-    def __init__(
-        self,
-        policy: DealershipDialoguePolicy,
-        *,
-        chat_ctx: llm.ChatContext,
-        tools: list[llm.Tool],
-        conn_options: APIConnectOptions,
-        tool_choice: NotGivenOr[llm.ToolChoice],
-    ) -> None:
-        super().__init__(policy, chat_ctx=chat_ctx, tools=tools, conn_options=conn_options)
-        self._policy = policy
-        self._tool_choice = tool_choice
-
-    async def _run(self) -> None:
-        names = allowed_tool_names(self._tools, self._tool_choice)
-        decision = self._policy.decide(self._chat_ctx, names)
-        digest = _context_digest(self._chat_ctx)
-        chunk_id = f"policy-{digest[:16]}"
-        text = decision.text if isinstance(decision, ReplyDecision) else ""
-        if isinstance(decision, ToolCallDecision) and self._policy._announce:
-            text = decision.preamble
-        role: Literal["assistant"] | None = "assistant"
-        for piece in self._policy.chunk_text(text):
-            self._send(llm.ChatChunk(id=chunk_id, delta=llm.ChoiceDelta(role=role, content=piece)))
-            role = None
-            await asyncio.sleep(0)  # let the TTS start on the first words
-        arguments = ""
-        if isinstance(decision, ToolCallDecision):
-            args = dict(decision.arguments)
-            tool = next((t for t in self._tools if t.id == decision.name), None)
-            params = _tool_parameters(tool) if tool is not None else None
-            if params is not None:
-                args = {k: v for k, v in args.items() if k in params}
-            arguments = json.dumps(args, sort_keys=True)
-            call = llm.FunctionToolCall(
-                name=decision.name, arguments=arguments, call_id=f"call_{digest[:24]}"
-            )
-            self._send(
-                llm.ChatChunk(id=chunk_id, delta=llm.ChoiceDelta(role=role, tool_calls=[call]))
-            )
-        # no tokenizer here: words stand in for tokens so metrics stay meaningful
-        prompt = _context_words(self._chat_ctx)
-        completion = len(text.split()) + len(arguments.split())
-        self._send(
-            llm.ChatChunk(
-                id=chunk_id,
-                usage=llm.CompletionUsage(
-                    completion_tokens=completion,
-                    prompt_tokens=prompt,
-                    total_tokens=prompt + completion,
-                ),
-            )
-        )
-
-    def _send(self, chunk: llm.ChatChunk) -> None:
-        self._event_ch.send_nowait(chunk)
-
-
-def _context_words(chat_ctx: llm.ChatContext) -> int:
-    count = 0
-    for item in chat_ctx.items:
-        if isinstance(item, llm.ChatMessage):
-            count += len((item.text_content or "").split())
-        elif isinstance(item, llm.FunctionCall):
-            count += len(item.arguments.split())
-        elif isinstance(item, llm.FunctionCallOutput):
-            count += len(item.output.split())
-    return count

@@ -52,6 +52,7 @@ class DealershipAssistant(Agent):
         self._facts = facts
         self._services = services or DealershipServices()
         self._on_speech = on_speech
+        self.typed_vins: set[str] = set()  # VINs the caller typed on the page, normalised
 
     async def stt_node(
         self, audio: AsyncIterable[rtc.AudioFrame], model_settings: ModelSettings
@@ -82,6 +83,7 @@ class DealershipAssistant(Agent):
             found=lookup.found,
             vehicle=lookup.vehicle,
             decoded=lookup.decoded,
+            channel="typed" if lookup.vin in self.typed_vins else "voice",
         )
         return json.dumps(lookup.result)
 

@@ -23,6 +23,7 @@ from apps.agent.facts import Facts
 from apps.agent.room_events import RoomEvents
 from apps.agent.session_events import SessionEvents
 from apps.agent.silence import SilenceMonitor
+from apps.agent.typed_vin import TypedVins
 from apps.usecases.dealership import DealershipServices
 from domain import commands as c
 from domain.ids import conversation_id_for_room
@@ -67,6 +68,8 @@ class Call:
         )
         self.events.attach(self.session)
         self.session.on("error", self._apologise_if_the_llm_failed)
+        self.typed_vins = TypedVins(self.session)
+        self.assistant.typed_vins = self.typed_vins.vins
         self.close_event: CloseEvent | None = None
         self._closed_ev = asyncio.Event()
         self._recording_attached = self._audio_seen = False
@@ -80,6 +83,7 @@ class Call:
         """Start the session (in `room`, or on whatever I/O the session already has), attach
         the recorder, greet the caller, and watch the line for silence."""
         if room is not None:
+            room.on("data_received", self.typed_vins.data_received)
             await self.session.start(self.assistant, room=room, record=False)
         else:
             await self.session.start(self.assistant, record=False)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.inventory import Inventory
+from adapters.spoken_vin import near_misses
 from adapters.vin import InvalidVin, check_vin, decode_vin
 from domain import rules
 from domain.errors import InvalidCommand
@@ -47,7 +48,12 @@ class DealershipServices:
         self.inventory = inventory or Inventory.load()
 
     def lookup_vehicle(self, vin_as_said: str) -> VehicleLookup:
-        """Normalise and validate the VIN, decode it, and find it on the lot."""
+        """Normalise and validate the VIN, decode it, and find it on the lot.
+
+        A VIN that is invalid or not on the lot comes back with `candidates`: the cars in
+        stock it was probably meant to be (a misheard character or two, a valid check
+        digit), for the agent to ask about, never to take in its place.
+        """
         said = vin_as_said.strip() or "?"
         check = check_vin(said)
         decoded: dict[str, Any] | None = None
@@ -61,6 +67,7 @@ class DealershipServices:
                 "vin": check.normalised,
                 "error": check.error_reason,
                 "message": check.error_message,
+                "candidates": self.near_misses(check.normalised),
             }
             return VehicleLookup(said, check.normalised, False, False, None, decoded, result)
         vehicle = self.inventory.by_vin(check.normalised)
@@ -73,9 +80,20 @@ class DealershipServices:
             # "year" as well: what a listener (and the local dialogue policy) calls it
             "decoded": decoded and {**decoded, "year": decoded.get("model_year")},
         }
+        if found is None:
+            result["candidates"] = self.near_misses(check.normalised)
         return VehicleLookup(
             said, check.normalised, True, found is not None, found, decoded, result
         )
+
+    def near_misses(self, heard: str) -> list[dict[str, Any]]:
+        """Cars in stock whose VIN `heard` may be a mishearing of, closest first."""
+        out = []
+        for near in near_misses(heard, (v.vin for v in self.inventory)):
+            car = self.inventory.by_vin(near.vin)
+            if car is not None and car.status == "available":
+                out.append({"vin": car.vin, "year": car.year, "make": car.make, "model": car.model})
+        return out
 
     def search_inventory(
         self,

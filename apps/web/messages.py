@@ -114,7 +114,16 @@ _CALL: EventTable[_Render] = EventTable(
         ev.AgentStateChanged: _state("agent"),
         ev.VehicleLookedUp: lambda e: (
             "lookup",
-            _fields(e, "vin_as_said", "vin", "check_digit_valid", "found", "vehicle", "decoded"),
+            _fields(
+                e,
+                "vin_as_said",
+                "vin",
+                "check_digit_valid",
+                "found",
+                "vehicle",
+                "decoded",
+                "channel",
+            ),
         ),
         ev.ToolCalled: lambda e: ("tool", _fields(e, "name", "arguments", "result", "error")),
         ev.SilenceDetected: _silence,

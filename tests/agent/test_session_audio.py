@@ -37,31 +37,33 @@ async def test_a_spoken_vin_becomes_transcripts_a_lookup_a_reply_and_metrics(
     assert call.greeting is not None
     await asyncio.wait_for(call.greeting.wait_for_playout(), 30)
 
-    speech_s = mic.say(SAID_VIN)
-    looked_up = [e for e in call.session.history.items if e.type == "function_call_output"]
-    await eventually(
-        lambda: (
+    def agent_said(words: str) -> bool:
+        return (
             any(
-                getattr(i, "role", None) == "assistant" and "belongs to a" in (i.text_content or "")
+                getattr(i, "role", None) == "assistant" and words in (i.text_content or "")
                 for i in call.session.history.items
             )
             and call.session.agent_state == "listening"
-        ),
-        timeout=speech_s + 30,
-        what="the spoken lookup's answer",
-    )
-    assert not looked_up  # nothing was looked up before the caller spoke
+        )
+
+    speech_s = mic.say(SAID_VIN)
+    await eventually(lambda: agent_said("Is that right?"), speech_s + 30, "the VIN read back")
+    looked_up = [e for e in call.session.history.items if e.type == "function_call_output"]
+    assert not looked_up  # nothing is looked up before the caller confirms it
+    speech_s = mic.say("yes that's right")
+    await eventually(lambda: agent_said("belongs to a"), speech_s + 30, "the lookup's answer")
     await call.end()
     await call.close()
 
     events = logged(app, ROOM)
     names = [type(e).__name__ for e in events]
-    [final] = of(events, "FinalTranscriptRecorded")
+    [final, confirmed] = of(events, "FinalTranscriptRecorded")
     assert "one h g c m eight two six three three a zero zero four three five two" in final.text
+    assert "yes" in confirmed.text
     assert final.speaker == "customer" and 0 < final.confidence <= 1
     assert final.end_time > final.start_time >= 0
     interims = of(events, "InterimTranscriptRecorded")
-    assert interims and all(i.segment_id == final.segment_id for i in interims)
+    assert interims and {i.segment_id for i in interims} <= {final.segment_id, confirmed.segment_id}
     assert names.index("InterimTranscriptRecorded") < names.index("FinalTranscriptRecorded")
 
     [tool] = of(events, "ToolCalled")
@@ -69,8 +71,9 @@ async def test_a_spoken_vin_becomes_transcripts_a_lookup_a_reply_and_metrics(
     [lookup] = of(events, "VehicleLookedUp")
     assert lookup.vin == "1HGCM82633A004352" and lookup.check_digit_valid and not lookup.found
     replies = [r.text for r in of(events, "AgentReplied")]
-    assert replies[0] == GREETING and "let me look that VIN up" in replies[1]
-    assert "2003 Honda" in replies[2]
+    assert replies[0] == GREETING
+    assert replies[1] == "I have 1 H G, C M 8, 2 6 3, 3 A, 0, 0 4 3 5 2. Is that right?"
+    assert "let me look that VIN up" in replies[2] and "2003 Honda" in replies[3]
     assert not any(r.interrupted for r in of(events, "AgentReplied"))
 
     user_states = [e.new_state for e in of(events, "UserStateChanged")]

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import json
 
+from livekit import rtc
+
 from adapters.call_center import GroupCommitCallCenter
 from adapters.voice.providers import Providers
 from apps.agent.assistant import GREETING
 from apps.agent.call import Call
 from apps.agent.config import AgentConfig
 from apps.usecases.dealership import DealershipServices
-from tests.agent.helpers import logged
+from tests.agent.helpers import eventually, logged
 
 ROOM = "call-tools"
 IN_STOCK = "WBA5R1C07LF226631"  # a 2020 BMW 330i in the demo inventory
 NOT_STOCKED = "1HGCM82633A004352"  # a valid 2003 Honda VIN that is not on the lot
+TYPED = "WBA5R1C00TF734097"  # a 2026 BMW 330i in the demo inventory
 
 
 def of(events: list[object], name: str) -> list[object]:
@@ -38,11 +41,13 @@ async def test_tool_calls_through_the_dialogue_policy_become_events(
     await call.greeting
     turns = [
         f"my VIN is {NOT_STOCKED}",
+        "yes",  # to the VIN read back
         "I would like to book a test drive",
         "my name is John Smith",
         "my number is five five five one two three four",
         "tomorrow at ten a m",
         f"what about the VIN {IN_STOCK}",
+        "yes that's right",
         "please call me back, my name is Mary Johnson and my number is 555-212-1234",
     ]
     replies = []
@@ -51,15 +56,16 @@ async def test_tool_calls_through_the_dialogue_policy_become_events(
         replies.append(
             " ".join(m.item.text_content or "" for m in result.events if m.type == "message")
         )
-    assert "2003 Honda" in replies[0] and "booked for tomorrow at 10 am" in replies[4]
+    assert replies[0].endswith("Is that right?") and "1 H G, C M 8" in replies[0]
+    assert "2003 Honda" in replies[1] and "booked for tomorrow at 10 am" in replies[5]
     await call.end()
     await call.close()
 
     events = logged(app, ROOM)
     lookups = of(events, "VehicleLookedUp")
-    assert [(e.vin, e.found, e.check_digit_valid) for e in lookups] == [
-        (NOT_STOCKED, False, True),
-        (IN_STOCK, True, True),
+    assert [(e.vin, e.found, e.check_digit_valid, e.channel) for e in lookups] == [
+        (NOT_STOCKED, False, True, "voice"),
+        (IN_STOCK, True, True, "voice"),
     ]
     assert lookups[0].decoded["make"] == "Honda" and lookups[0].vehicle is None
     assert lookups[1].vehicle["model"] == "330i"
@@ -106,3 +112,42 @@ def test_services_validate_before_promising_anything() -> None:
     assert no_phone.error and no_phone.result["booked"] is False
     ok = services.request_callback("Ann", "555 123 4567", "", "financing")
     assert ok.error is None and ok.result["topic"] == "financing"
+
+
+async def test_a_vin_typed_on_the_page_is_looked_up_and_recorded_as_typed(
+    app: GroupCommitCallCenter, agent_config: AgentConfig, providers: Providers
+) -> None:
+    room = "call-typed-vin"
+    call = Call(
+        room_name=room, session_key="job-typed", config=agent_config, app=app, providers=providers
+    )
+    await call.open()
+    await call.start()  # no room: the packets are handed to the room's handler directly
+    assert call.greeting is not None
+    await call.greeting
+
+    def packet(data: bytes, topic: str) -> rtc.DataPacket:
+        return rtc.DataPacket(data=data, kind=rtc.DataPacketKind.KIND_RELIABLE, participant=None,
+                              topic=topic)  # fmt: skip
+
+    call.typed_vins.data_received(packet(b"1HGCM82633A004352", "lk.chat"))  # not ours
+    call.typed_vins.data_received(packet(b"W" * 500, "vin"))  # not a VIN
+    call.typed_vins.data_received(packet(b" wba5r1c00tf734097 ", "vin"))
+
+    def answered() -> bool:
+        return any(
+            getattr(i, "role", None) == "assistant" and "330i" in (i.text_content or "")
+            for i in call.session.history.items
+        )
+
+    await eventually(answered, 30, "the typed VIN's answer")
+    await call.end()
+    await call.close()
+
+    events = logged(app, room)
+    [lookup] = of(events, "VehicleLookedUp")
+    assert (lookup.vin, lookup.found, lookup.channel) == (TYPED, True, "typed")
+    assert lookup.vin_as_said == TYPED
+    [typed] = of(events, "FinalTranscriptRecorded")
+    assert typed.text == f"I typed my VIN on the page: {TYPED}"
+    assert [t.name for t in of(events, "ToolCalled")] == ["lookup_vehicle"]

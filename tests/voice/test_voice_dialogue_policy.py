@@ -81,8 +81,18 @@ def text(chunks: list[llm.ChatChunk]) -> str:
     return "".join(c.delta.content for c in chunks if c.delta and c.delta.content)
 
 
-async def test_vin_becomes_a_lookup_vehicle_call() -> None:
-    chunks = await run(ctx_of("my VIN is 1HGCM82633A004352"))
+async def confirmed(said: str) -> llm.ChatContext:
+    """The caller reads a VIN, hears it read back, and says it is right."""
+    read_back = text(await run(ctx_of(said)))
+    assert read_back.endswith("Is that right?"), read_back
+    return ctx_of(said, read_back, "yes")
+
+
+async def test_a_vin_read_back_and_confirmed_becomes_a_lookup_vehicle_call() -> None:
+    read_back = await run(ctx_of("my VIN is 1HGCM82633A004352"))
+    assert calls(read_back) == []
+    assert text(read_back) == "I have 1 H G, C M 8, 2 6 3, 3 A, 0, 0 4 3 5 2. Is that right?"
+    chunks = await run(await confirmed("my VIN is 1HGCM82633A004352"))
     [call] = calls(chunks)
     assert call.name == "lookup_vehicle"
     assert json.loads(call.arguments) == {"vin": "1HGCM82633A004352"}
@@ -91,7 +101,7 @@ async def test_vin_becomes_a_lookup_vehicle_call() -> None:
 
 async def test_spoken_vin_from_pocketsphinx_is_understood() -> None:
     said = "my vin is one h g c m eight two six three three a zero zero four three five two"
-    [call] = calls(await run(ctx_of(said)))
+    [call] = calls(await run(await confirmed(said)))
     assert json.loads(call.arguments) == {"vin": "1HGCM82633A004352"}
 
 
@@ -103,11 +113,9 @@ async def test_injected_vin_normaliser_is_used() -> None:
         return "1HGCM82633A004352"
 
     policy = DealershipDialoguePolicy(vin_normaliser=normaliser)
-    stream = policy.chat(
-        chat_ctx=ctx_of("the vin is 1 h g c m 8 2 6 3 3 a 0 0 4 3 5 2"), tools=TOOLS
-    )
+    stream = policy.chat(chat_ctx=ctx_of("the vin is 1 h g c m 8 2 6 3 3 a 0 0 4"), tools=TOOLS)
     response = await stream.collect()
-    assert seen and response.tool_calls[0].name == "lookup_vehicle"
+    assert seen and response.text.startswith("I have 1 H G, C M 8")
 
 
 async def test_price_question_becomes_a_search_inventory_call() -> None:
@@ -151,7 +159,7 @@ async def test_text_reply_describes_the_tool_output() -> None:
 
 
 async def test_lookup_result_and_errors_are_described() -> None:
-    ctx = ctx_of("my VIN is 1HGCM82633A004352")
+    ctx = await confirmed("my VIN is 1HGCM82633A004352")
     [call] = calls(await run(ctx))
     ctx.insert(llm.FunctionCall(call_id=call.call_id, name=call.name, arguments=call.arguments))
     out = {"found": True, "vehicle": {"year": 2003, "make": "Honda", "model": "Accord"}}
@@ -175,9 +183,9 @@ async def test_same_input_same_output() -> None:
 
 
 async def test_only_tools_that_are_offered_are_called() -> None:
-    chunks = await run(ctx_of("my VIN is 1HGCM82633A004352"), tools=[search_inventory])
+    chunks = await run(await confirmed("my VIN is 1HGCM82633A004352"), tools=[search_inventory])
     assert calls(chunks) == []
-    assert "1 H G C M" in text(chunks)
+    assert "I have the VIN as 1 H G, C M 8" in text(chunks)
     chunks = await run(ctx_of("any Toyota under 25000"), tool_choice="none")
     assert calls(chunks) == []
     named: llm.ToolChoice = {"type": "function", "function": {"name": "lookup_vehicle"}}
@@ -245,7 +253,10 @@ async def test_agent_session_runs_the_tool_and_speaks_the_result() -> None:
 
     async with AgentSession[None](llm=DealershipDialoguePolicy()) as session:
         await session.start(Dealer())
-        result: RunResult[None] = await session.run(user_input="my VIN is 1HGCM82633A004352")
+        read_back = await session.run(user_input="my VIN is 1HGCM82633A004352")
+        read_back.expect.next_event().is_message(role="assistant")
+        read_back.expect.no_more_events()
+        result: RunResult[None] = await session.run(user_input="yes, that's right")
         result.expect.next_event().is_message(role="assistant")
         result.expect.next_event().is_function_call(
             name="lookup_vehicle", arguments={"vin": "1HGCM82633A004352"}

@@ -6,6 +6,9 @@ import { byTestId, pillKind, setError, setPill } from './lib/dom.js';
 import { fmtDuration, label } from './lib/format.js';
 
 const AGENT_STATE_ATTR = 'lk.agent.state';
+// The agent listens for typed VINs on this data-channel topic (apps/agent/typed_vin.py).
+const VIN_TOPIC = 'vin';
+const VIN_LENGTH = 17;
 
 const ui = {
   form: byTestId('call-form'),
@@ -24,6 +27,10 @@ const ui = {
   captionList: byTestId('caption-list'),
   captionEmpty: byTestId('captions-empty'),
   audio: byTestId('agent-audio'),
+  vinForm: byTestId('vin-form'),
+  vin: byTestId('vin-input'),
+  vinSend: byTestId('vin-send'),
+  vinStatus: byTestId('vin-status'),
 };
 
 const captions = new Captions(ui.captionList, ui.captions, ui.captionEmpty);
@@ -73,6 +80,35 @@ function setBusy(inCall) {
   ui.name.disabled = inCall;
   ui.end.disabled = !inCall;
   ui.mute.disabled = !inCall;
+  ui.vin.disabled = !inCall;
+  ui.vinSend.disabled = !inCall;
+  if (!inCall) ui.vinStatus.textContent = '';
+}
+
+// What a VIN typed by hand looks like once spaces and dashes are gone; null if it cannot be one.
+// I, O and Q never occur in a VIN (the agent checks the rest, check digit included).
+function typedVin(text) {
+  const vin = text.replace(/[\s\-.]/g, '').toUpperCase();
+  if (vin.length !== VIN_LENGTH) return { error: `A VIN has ${VIN_LENGTH} characters; that is ${vin.length}.` };
+  if (/[^A-Z0-9]/.test(vin)) return { error: 'A VIN has only letters and digits.' };
+  if (/[IOQ]/.test(vin)) return { error: 'VINs never contain the letters I, O or Q: is it a 1 or a 0?' };
+  return { vin };
+}
+
+async function sendVin() {
+  if (!room) return;
+  const { vin, error } = typedVin(ui.vin.value);
+  if (error) {
+    ui.vinStatus.textContent = error;
+    return;
+  }
+  try {
+    await room.localParticipant.publishData(new TextEncoder().encode(vin), { reliable: true, topic: VIN_TOPIC });
+    ui.vinStatus.textContent = `Sent ${vin}. The assistant will look it up.`;
+    ui.vin.value = '';
+  } catch (err) {
+    ui.vinStatus.textContent = `Could not send the VIN: ${err.message || err}`;
+  }
 }
 
 function startTimer() {
@@ -199,6 +235,11 @@ async function startCall(rejoin = false) {
 ui.form.addEventListener('submit', (ev) => {
   ev.preventDefault();
   if (!room) startCall();
+});
+
+ui.vinForm.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  sendVin();
 });
 
 ui.rejoin.addEventListener('click', () => {
