@@ -19,6 +19,7 @@ TITLES = {
     "rebuild": "Rebuild",
     "replay": "Replay",
     "agent": "Agent overhead",
+    "voice": "Voice-to-voice and capacity",
 }
 
 
