@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from typing import Any
 
@@ -23,6 +24,7 @@ from apps.agent.room_events import RoomEvents
 from apps.agent.services import DealershipServices
 from apps.agent.session_events import SessionEvents
 from apps.agent.silence import SilenceMonitor
+from apps.agent.turns import turn_handling
 from domain import commands as c
 from domain.ids import conversation_id_for_room
 
@@ -59,7 +61,11 @@ class Call:
         self.recording = recording or make_recording(self.facts, cid, config)
         self.assistant = DealershipAssistant(self.facts, services, on_speech=self.events.on_speech)
         self.session: AgentSession[Any] = AgentSession(
-            stt=providers.stt, llm=providers.llm, tts=providers.tts, vad=providers.vad
+            stt=providers.stt,
+            llm=providers.llm,
+            tts=providers.tts,
+            vad=providers.vad,
+            turn_handling=turn_handling(os.environ),  # type: ignore[arg-type]
         )
         self.events.attach(self.session)
         self.close_event: CloseEvent | None = None

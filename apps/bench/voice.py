@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -33,6 +34,27 @@ STACKS = {  # label -> provider settings
 }
 DEFAULT, BASELINE = "whisper + piper", "pocketsphinx + espeak"
 CONCURRENCY = (2, 4)
+#: Turn-taking candidates, each measured on the default stack one call at a time
+#: (`apps/agent/turns.py` reads these settings; the chosen values are its defaults).
+CANDIDATES = {
+    "vad 0.5–3 s, no preemptive": {"CALLCENTER_PREEMPTIVE": "0"},
+    "vad 0.5–3 s, preemptive": {
+        "CALLCENTER_MIN_ENDPOINTING_S": "0.5",
+        "CALLCENTER_PREEMPTIVE": "1",
+    },
+    "vad 0.2–1.5 s, preemptive": {
+        "CALLCENTER_MIN_ENDPOINTING_S": "0.2",
+        "CALLCENTER_MAX_ENDPOINTING_S": "1.5",
+        "CALLCENTER_PREEMPTIVE": "1",
+    },
+    "eot-mini 0.3–2.5 s, preemptive": {
+        "CALLCENTER_TURN_DETECTION": "eot-mini",
+        "CALLCENTER_MIN_ENDPOINTING_S": "0.3",
+        "CALLCENTER_MAX_ENDPOINTING_S": "2.5",
+        "CALLCENTER_PREEMPTIVE": "1",
+    },
+}
+CANDIDATE_VOICES = 2
 STAGES = (
     "voice_to_voice_s",
     "endpointing_s",
@@ -87,6 +109,7 @@ def running_stack(
         finally:
             stack.stop()
             app.close()
+            shutil.rmtree(data_dir, ignore_errors=True)
 
 
 class TreeSampler:
@@ -225,14 +248,21 @@ def run(ctx: BenchContext) -> BenchResult:
         concurrency = () if ctx.quick or label == BASELINE else CONCURRENCY
         with running_stack(ctx, label, STACKS[label], max((1, *concurrency))) as stack:
             levels[label] = asyncio.run(_measure(ctx, label, stack, scripts, concurrency))
+    candidates: dict[str, dict[str, Any]] = {}
+    if not ctx.quick and os.environ.get("CALLCENTER_BENCH_VOICE_CANDIDATES", "1") != "0":
+        for name, settings in CANDIDATES.items():
+            with running_stack(ctx, f"turns: {name}", {**STACKS[DEFAULT], **settings}, 1) as stack:
+                level = asyncio.run(_measure(ctx, name, stack, scripts[:CANDIDATE_VOICES], ()))[0]
+            candidates[name] = level
     from apps.bench.voice_figures import figures
 
     result = BenchResult(BENCH)
-    result.figures = figures(levels, DEFAULT, BASELINE)
+    result.figures = figures(levels, DEFAULT, BASELINE, candidates)
     result.details = {
         "sentences": [u.text for u in scripts[0]],
         "caller voices": [s[0].voice for s in scripts],
         "levels": levels,
+        "turn candidates": candidates,
     }
     return result
 

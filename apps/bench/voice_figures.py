@@ -23,7 +23,12 @@ def _ms(level: dict[str, Any], stage: str, q: str) -> float:
     return math.nan if value is None else 1000 * float(value)
 
 
-def figures(levels: dict[str, list[dict[str, Any]]], ours: str, base: str) -> list[Figure]:
+def figures(
+    levels: dict[str, list[dict[str, Any]]],
+    ours: str,
+    base: str,
+    candidates: dict[str, dict[str, Any]] | None = None,
+) -> list[Figure]:
     one, one_base = levels[ours][0], levels[base][0]
     out = []
     for q, target in (("p50", P50_TARGET_MS), ("p95", P95_TARGET_MS)):
@@ -121,6 +126,19 @@ def figures(levels: dict[str, list[dict[str, Any]]], ours: str, base: str) -> li
             one_base["rss_peak_mib"],
         )  # fmt: skip
     )
+    for name, level in (candidates or {}).items():
+        for q in ("p50", "p95"):
+            out.append(
+                Figure(
+                    BENCH,
+                    f"turns {name}: voice-to-voice {q}",
+                    _ms(level, "voice_to_voice_s", q),
+                    "ms",
+                    f"{ours}, 1 call (default turns)",
+                    _ms(one, "voice_to_voice_s", q),
+                    note=_spread(level) + f", {level['summary']['cut_in']} cut in",
+                )  # fmt: skip
+            )
     return out
 
 
