@@ -39,12 +39,16 @@ def cmd_agent(args: argparse.Namespace) -> int:
 
     from adapters.voice.providers import describe, select_providers
     from apps.agent.config import AgentConfig
+    from apps.agent.turns import describe as describe_turns
+    from apps.agent.turns import turn_handling
     from apps.agent.worker import build_server
     from apps.runtime import Config, open_runtime
 
     try:
         config = AgentConfig.from_env()
         providers_line = describe(select_providers(os.environ))  # fails fast on bad choices
+        turn_handling(os.environ)  # and on bad turn-taking settings
+        providers_line += f"; {describe_turns(os.environ)}"
     except ValueError as e:
         print(f"callcenter agent: {e}", file=sys.stderr)
         return 2

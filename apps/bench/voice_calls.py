@@ -98,7 +98,7 @@ async def run_call(stack: LocalStack, utterances: list[Utterance]) -> CallResult
         for s, t in zip(starts, turns, strict=False)
     ]
     events = await _agent_events(stack, result.room, len(turns))
-    result.turns = match_turns(turns, starts, cut_in, events, offset)
+    result.turns = match_turns(turns, starts, cut_in, events)
     return result
 
 
@@ -138,7 +138,6 @@ def match_turns(
     starts: list[float],
     cut_in: list[bool],
     events: list[tuple[str, dict[str, Any]]],
-    offset: float,
 ) -> list[TurnFigures]:
     """Each turn's agent figures: those recorded between the end of its speech and the
     start of the next utterance (the agent's final transcript, its first reply and the
