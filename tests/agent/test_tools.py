@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import json
+import time
 
 from adapters.voice.providers import Providers
-from apps.agent.assistant import GREETING
+from apps.agent.assistant import FILLER, GREETING
 from apps.agent.call import Call
 from apps.agent.config import AgentConfig
 from apps.agent.services import DealershipServices
@@ -106,3 +107,47 @@ def test_services_validate_before_promising_anything() -> None:
     assert no_phone.error and no_phone.result["booked"] is False
     ok = services.request_callback("Ann", "555 123 4567", "", "financing")
     assert ok.error is None and ok.result["topic"] == "financing"
+
+
+class SlowInventory(DealershipServices):
+    """The real services, with an inventory search that takes `delay_s`."""
+
+    def __init__(self, delay_s: float) -> None:
+        super().__init__()
+        self.delay_s = delay_s
+
+    def search_inventory(self, *args: object, **kwargs: object) -> dict[str, object]:
+        time.sleep(self.delay_s)
+        return super().search_inventory(*args, **kwargs)  # type: ignore[arg-type]
+
+
+async def _ask_for_a_make(
+    app: CallCenter, agent_config: AgentConfig, providers: Providers, delay_s: float
+) -> list[str]:
+    room = f"call-filler-{int(delay_s * 1000)}"
+    call = Call(
+        room_name=room,
+        session_key=f"job-filler-{delay_s}",
+        config=agent_config,
+        app=app,
+        providers=providers,
+        services=SlowInventory(delay_s),
+    )
+    await call.open()
+    await call.start()
+    assert call.greeting is not None
+    await call.greeting
+    await call.session.run(user_input="do you have any Mazda cars")
+    await call.end()
+    await call.close()
+    return [e.text for e in of(logged(app, room), "AgentReplied")]
+
+
+async def test_a_slow_tool_gets_a_filler_and_a_quick_one_does_not(
+    app: CallCenter, agent_config: AgentConfig, providers: Providers
+) -> None:
+    quick = await _ask_for_a_make(app, agent_config, providers, 0.0)
+    assert FILLER not in quick and any("Mazda" in r for r in quick[1:]), quick
+    slow = await _ask_for_a_make(app, agent_config, providers, 1.5)
+    assert FILLER in slow, slow
+    assert slow.index(FILLER) < next(i for i, r in enumerate(slow) if "Mazda" in r), slow
