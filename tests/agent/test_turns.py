@@ -9,7 +9,7 @@ from livekit.agents import AgentSession
 from apps.agent.turns import DEFAULTS, TurnSettingsError, describe, turn_handling
 
 
-def test_the_defaults_keep_interruptions_on() -> None:
+async def test_the_defaults_keep_interruptions_on() -> None:
     options = turn_handling({})
     assert options["endpointing"]["min_delay"] == float(DEFAULTS["CALLCENTER_MIN_ENDPOINTING_S"])
     assert options["endpointing"]["max_delay"] == float(DEFAULTS["CALLCENTER_MAX_ENDPOINTING_S"])
