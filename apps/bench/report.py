@@ -23,6 +23,16 @@ TITLES = {
 }
 
 
+def _voice_section(r: BenchResult) -> str:
+    from apps.bench.voice_figures import section
+
+    return section(r)
+
+
+#: Benches whose section has a table of its own beside the figures.
+SECTION_TABLES = {"voice": _voice_section}
+
+
 def _num(value: float, unit: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
@@ -148,6 +158,8 @@ def write_markdown(
     text = _replace(text, "summary", "## Summary\n\n" + overview)
     for r in results:
         body = [f"## {TITLES.get(r.name, r.name)}", "", markdown_table([r]), ""]
+        if r.name in SECTION_TABLES:
+            body += [SECTION_TABLES[r.name](r), ""]
         for note in r.notes:
             body += [note, ""]
         for png in plots.get(r.name, []):

@@ -255,6 +255,7 @@ def run(ctx: BenchContext) -> BenchResult:
 
     result = BenchResult(BENCH)
     result.figures = figures(levels, DEFAULT, BASELINE, candidates)
+
     result.details = {
         "sentences": [u.text for u in scripts[0]],
         "caller voices": [s[0].voice for s in scripts],

@@ -189,3 +189,37 @@ def plot(plt: Any, r: BenchResult) -> Any:
     right.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def stage_table(
+    levels: dict[str, list[dict[str, Any]]], candidates: dict[str, dict[str, Any]]
+) -> str:
+    """Every measured configuration: voice-to-voice and each stage, p50 / p95 (min–max)."""
+    head = ["configuration", "calls at once", "turns", "voice-to-voice", *STAGE_NAMES.values()]
+    head += ["unanswered", "agent cut in", "agent CPU per call", "worker RSS peak"]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    measured = [(label, lv) for label, lvs in levels.items() for lv in lvs]
+    measured += [(f"whisper + piper, turns {name}", lv) for name, lv in candidates.items()]
+    for label, lv in measured:
+        s = lv["summary"]
+        cells = [label, str(lv["concurrent_calls"]), str(s["turns"])]
+        for stage in ("voice_to_voice_s", *STAGE_NAMES):
+            v = s[stage]
+            cells.append(
+                "n/a"
+                if not v["n"]
+                else f"{v['p50']:.2f} / {v['p95']:.2f} s ({v['min']:.2f}–{v['max']:.2f})"
+            )
+        cells += [str(s["unanswered"]), str(s["cut_in"]), f"{lv['cpu_per_call_pct']:.0f} %"]
+        cells.append(f"{lv['rss_peak_mib']:,.0f} MiB")
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def section(r: BenchResult) -> str:
+    """The BENCHMARKS.md table of every configuration the run measured."""
+    return (
+        "Each configuration, p50 / p95 (min–max) over its turns; the stages come from the "
+        "agent's own events for the same turns:\n\n"
+        + stage_table(r.details["levels"], r.details.get("turn candidates") or {})
+    )

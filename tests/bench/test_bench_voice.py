@@ -105,3 +105,16 @@ def test_the_plot_draws(tmp_path: Path) -> None:
     fig = plot(plt, BenchResult("voice", details={"levels": levels}))
     fig.savefig(tmp_path / "voice.png")
     assert (tmp_path / "voice.png").stat().st_size > 1000
+
+
+def test_the_section_tables_every_configuration(tmp_path: Path) -> None:
+    from apps.bench import report
+
+    levels = {"ours": [_level([0.6, 0.7]), _level([0.8, 1.4], 2)], "base": [_level([2.0])]}
+    details = {"levels": levels, "turn candidates": {"eot": _level([0.5])}}
+    result = BenchResult("voice", figures(levels, "ours", "base"), details)
+    out = tmp_path / "BENCHMARKS.md"
+    report.write_markdown(out, [result], {"cores": "2"}, quick=False, plots={})
+    text = out.read_text()
+    assert "| ours | 2 | 2 | 0.80 / 1.40 s (0.80–1.40)" in text
+    assert "| whisper + piper, turns eot | 1 | 1 | 0.50 / 0.50 s" in text
