@@ -217,9 +217,29 @@ def stage_table(
 
 
 def section(r: BenchResult) -> str:
-    """The BENCHMARKS.md table of every configuration the run measured."""
+    """The BENCHMARKS.md table of every configuration the run measured, and where the
+    default stack's time goes."""
+    levels = r.details["levels"]
     return (
         "Each configuration, p50 / p95 (min–max) over its turns; the stages come from the "
         "agent's own events for the same turns:\n\n"
-        + stage_table(r.details["levels"], r.details.get("turn candidates") or {})
+        + stage_table(levels, r.details.get("turn candidates") or {})
+        + "\n\n"
+        + where_the_time_goes(levels)
     )
+
+
+def where_the_time_goes(levels: dict[str, list[dict[str, Any]]]) -> str:
+    """Each stack's p50 voice-to-voice split into its stages' p50s, in this run."""
+    lines = ["**Where the time goes** (p50 of each stage, one call at a time):"]
+    for label, lvs in levels.items():
+        s = lvs[0]["summary"]
+        v2v = s["voice_to_voice_s"]["p50"]
+        parts = []
+        for stage, name in STAGE_NAMES.items():
+            value = s[stage]["p50"]
+            if value is not None and not math.isnan(value):
+                share = f", {value / v2v:.0%}" if v2v and stage != "stt_final_s" else ""
+                parts.append(f"{name} {value:.2f} s{share}")
+        lines.append(f"- {label}: {v2v:.2f} s = " + "; ".join(parts))
+    return "\n".join(lines)
