@@ -37,17 +37,16 @@ CONCURRENCY = (2, 4)
 #: Turn-taking candidates, each measured on the default stack one call at a time
 #: (`apps/agent/turns.py` reads these settings; the chosen values are its defaults).
 CANDIDATES = {
-    "vad 0.5–3 s, no preemptive": {"CALLCENTER_PREEMPTIVE": "0"},
-    "vad 0.2–1.5 s, preemptive": {
-        "CALLCENTER_MIN_ENDPOINTING_S": "0.2",
-        "CALLCENTER_MAX_ENDPOINTING_S": "1.5",
-        "CALLCENTER_PREEMPTIVE": "1",
-    },
-    "eot-mini 0.3–2.5 s, preemptive": {
+    "eot-mini 0.3–2.5 s, preemptive (livekit's default)": {
         "CALLCENTER_TURN_DETECTION": "eot-mini",
         "CALLCENTER_MIN_ENDPOINTING_S": "0.3",
         "CALLCENTER_MAX_ENDPOINTING_S": "2.5",
         "CALLCENTER_PREEMPTIVE": "1",
+    },
+    "vad 0.2 s, preemptive": {"CALLCENTER_MIN_ENDPOINTING_S": "0.2", "CALLCENTER_PREEMPTIVE": "1"},
+    "vad 0.5 s, no preemptive": {
+        "CALLCENTER_MIN_ENDPOINTING_S": "0.5",
+        "CALLCENTER_PREEMPTIVE": "0",
     },
 }
 CANDIDATE_VOICES = 2

@@ -28,7 +28,7 @@ def test_each_setting_overrides_its_default() -> None:
     options = turn_handling(env)
     assert options["endpointing"] == {"mode": "fixed", "min_delay": 0.2, "max_delay": 1.5}
     assert options["preemptive_generation"] == {"enabled": False}
-    assert "turn_detection" not in options
+    assert options["turn_detection"] == "vad"  # not livekit's implicit end-of-turn model
     assert describe(env) == "turns=vad endpointing=0.2-1.5s preemptive=off"
 
 
