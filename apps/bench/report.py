@@ -36,7 +36,7 @@ SECTION_TABLES = {"voice": _voice_section}
 def _num(value: float, unit: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
-    if unit in ("ev/s", "rows/s"):
+    if unit in ("ev/s", "rows/s", "calls"):
         return f"{value:,.0f} {unit}"
     if abs(value) >= 100:
         return f"{value:,.0f} {unit}"
