@@ -40,6 +40,8 @@ def cmd_agent(args: argparse.Namespace) -> int:
     from adapters.voice.openai_compatible import OpenAISettings, check_server
     from adapters.voice.providers import describe, select_providers
     from apps.agent.config import AgentConfig
+    from apps.agent.turns import describe as describe_turns
+    from apps.agent.turns import turn_handling
     from apps.agent.worker import build_server
     from apps.runtime import Config, open_runtime
 
@@ -48,7 +50,8 @@ def cmd_agent(args: argparse.Namespace) -> int:
         providers = select_providers(os.environ)  # fails fast on bad choices
         if providers.names["llm"] == "openai":  # a self-hosted server must be up, with the model
             check_server(OpenAISettings.from_env(os.environ))
-        providers_line = describe(providers)
+        turn_handling(os.environ)  # and on bad turn-taking settings
+        providers_line = f"{describe(providers)}; {describe_turns(os.environ)}"
     except ValueError as e:
         print(f"callcenter agent: {e}", file=sys.stderr)
         return 2

@@ -1,4 +1,4 @@
-"""`callcenter bench [ingest|live|rebuild|replay|agent|all] [--quick] [--write]`.
+"""`callcenter bench [ingest|live|rebuild|replay|agent|voice|all] [--quick] [--write]`.
 
 Runs the benches against the runtime's PostgreSQL server (each in throw-away databases of
 its own), shows progress on stderr, prints the table of figures and baselines, writes the
@@ -23,19 +23,27 @@ from apps.bench.common import BenchContext, BenchResult, Progress, machine_info
 from apps.runtime import Runtime
 
 BENCHES = ("ingest", "live", "rebuild", "replay", "agent")
+#: Benches that start livekit-server and the agent worker: run by name, not by `all`.
+CALL_BENCHES = ("voice",)
 REPO = Path(__file__).resolve().parents[1]
 
 
 def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = subparsers.add_parser(
         "bench",
-        help="measure ingest, live latency, rebuild, replay and agent overhead",
+        help="measure ingest, live latency, rebuild, replay, agent overhead, voice-to-voice",
         description=(
             "Benchmarks against the configured PostgreSQL, each figure beside a baseline "
             "measured in the same run. Writes BENCHMARKS.md and docs/bench/*.png."
         ),
     )
-    p.add_argument("which", nargs="?", default="all", choices=[*BENCHES, "all"], help="which bench")
+    p.add_argument(
+        "which",
+        nargs="?",
+        default="all",
+        choices=[*BENCHES, *CALL_BENCHES, "all"],
+        help="which bench",
+    )
     p.add_argument("--quick", action="store_true", help="small figures, for a smoke test")
     p.add_argument(
         "--write",

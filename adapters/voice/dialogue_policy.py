@@ -84,9 +84,13 @@ _YES = ("yes", "yeah", "yep", "sure", "okay", "ok", "please", "that works", "sou
 _CANCEL = ("no", "nope", "never mind", "nevermind", "cancel", "forget it", "not now")
 
 
+#: What the assistant says while a slow tool runs (apps/agent/assistant.py): not an answer.
+FILLER = "Let me check that."
+
+
 def _is_preamble(text: str) -> bool:
     # an interrupted preamble is stored cut short, so a prefix counts too
-    return any(p.startswith(text) for p in PREAMBLES.values())
+    return any(p.startswith(text) for p in (*PREAMBLES.values(), FILLER))
 
 
 @dataclass

@@ -201,7 +201,10 @@ def select_providers(
         names["llm"] = "openai"
         details["llm"] = llm_settings.describe()
     else:
-        llm_impl = DealershipDialoguePolicy(vin_normaliser=vin_normaliser)
+        # no preamble before every tool: the assistant says a filler only for a slow one
+        llm_impl = DealershipDialoguePolicy(
+            vin_normaliser=vin_normaliser, announce_tool_calls=False
+        )
         names["llm"] = "dealership-policy"
         details["llm"] = "local"
 

@@ -6,6 +6,7 @@ Tools call the same services as the HTTP API and record what they did as domain 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterable, Callable
@@ -15,6 +16,7 @@ from typing import Any
 from livekit import rtc
 from livekit.agents import Agent, ModelSettings, RunContext, function_tool, stt
 
+from adapters.voice.dialogue_policy import FILLER
 from apps.agent.facts import Facts
 from apps.usecases.dealership import Booking, DealershipServices
 from domain import commands as c
@@ -26,6 +28,11 @@ GREETING = (
     "Welcome to CME Auto Sales! I can look up a vehicle by its VIN, search our inventory, "
     "or book you a test drive. How can I help you today?"
 )
+
+
+#: FILLER is said while a tool is still working after FILLER_AFTER_S of silence; a quick
+#: tool's answer comes with nothing before it.
+FILLER_AFTER_S = 0.3
 
 
 def load_instructions(path: Path = PROMPT_PATH) -> str:
@@ -65,6 +72,12 @@ class DealershipAssistant(Agent):
                     log.exception("speech listener failed")
             yield event
 
+    async def _work(self, context: RunContext[Any], fn: Callable[..., Any], *args: Any) -> Any:
+        """A service call, off the event loop (audio keeps flowing); the caller hears FILLER
+        if it is not done after FILLER_AFTER_S."""
+        async with context.with_filler(FILLER, delay=FILLER_AFTER_S):
+            return await asyncio.to_thread(fn, *args)
+
     @function_tool
     async def lookup_vehicle(self, context: RunContext[Any], vin: str) -> str:
         """Look a vehicle up by its VIN: validate it, decode make and model year, and find
@@ -73,7 +86,7 @@ class DealershipAssistant(Agent):
         Args:
             vin: The 17-character VIN as the caller said it (spoken digits and letters are fine).
         """
-        lookup = self._services.lookup_vehicle(vin)
+        lookup = await self._work(context, self._services.lookup_vehicle, vin)
         self._facts.record(
             c.RecordVehicleLookup,
             f"{_call_id(context)}/lookup",
@@ -106,7 +119,9 @@ class DealershipAssistant(Agent):
             min_price: Lowest price in US dollars.
             max_price: Highest price in US dollars.
         """
-        result = self._services.search_inventory(make, model, year, min_price, max_price)
+        result = await self._work(
+            context, self._services.search_inventory, make, model, year, min_price, max_price
+        )
         return json.dumps(result)
 
     @function_tool
@@ -126,7 +141,9 @@ class DealershipAssistant(Agent):
             preferred_time: The day and time they want, e.g. "tomorrow at 10 am".
             vin: The VIN of the vehicle discussed, if any.
         """
-        booking = self._services.book_test_drive(customer_name, phone, preferred_time, vin)
+        booking = await self._work(
+            context, self._services.book_test_drive, customer_name, phone, preferred_time, vin
+        )
         if booking.error is None:
             self._facts.record(
                 c.BookTestDrive,
@@ -156,7 +173,9 @@ class DealershipAssistant(Agent):
             preferred_time: When they would like the call, if they said.
             topic: What it is about, e.g. "financing".
         """
-        booking = self._services.request_callback(customer_name, phone, preferred_time, topic)
+        booking = await self._work(
+            context, self._services.request_callback, customer_name, phone, preferred_time, topic
+        )
         if booking.error is None:
             self._record_callback(context, booking)
         return json.dumps(booking.result)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from typing import Any
 
@@ -23,6 +24,7 @@ from apps.agent.facts import Facts
 from apps.agent.room_events import RoomEvents
 from apps.agent.session_events import SessionEvents
 from apps.agent.silence import SilenceMonitor
+from apps.agent.turns import turn_handling
 from apps.agent.typed_vin import TypedVins
 from apps.usecases.dealership import DealershipServices
 from domain import commands as c
@@ -64,7 +66,11 @@ class Call:
         self.recording = recording or make_recording(self.facts, cid, config)
         self.assistant = DealershipAssistant(self.facts, services, on_speech=self.events.on_speech)
         self.session: AgentSession[Any] = AgentSession(
-            stt=providers.stt, llm=providers.llm, tts=providers.tts, vad=providers.vad
+            stt=providers.stt,
+            llm=providers.llm,
+            tts=providers.tts,
+            vad=providers.vad,
+            turn_handling=turn_handling(os.environ),  # type: ignore[arg-type]
         )
         self.events.attach(self.session)
         self.session.on("error", self._apologise_if_the_llm_failed)

@@ -21,6 +21,7 @@ from adapters.call_center import GroupCommitCallCenter
 from adapters.livekit.tokens import AGENT_NAME
 from adapters.postgres.database import DatabaseSettings
 from adapters.voice.providers import describe, prewarm_local_models, select_providers
+from apps.agent import turns
 from apps.agent.call import Call
 from apps.agent.config import AgentConfig
 from apps.agent.retry import with_backoff
@@ -42,6 +43,7 @@ def prewarm(proc: JobProcess) -> None:
     proc.userdata["vad"] = silero.VAD.load()
     # Whisper and Piper take a second or two to load: not while a caller waits
     prewarm_local_models(os.environ)
+    turns.prewarm(os.environ)
 
 
 def app_factory(config: AgentConfig) -> Callable[[], GroupCommitCallCenter]:
@@ -60,7 +62,12 @@ def app_factory(config: AgentConfig) -> Callable[[], GroupCommitCallCenter]:
 async def entrypoint(ctx: JobContext) -> None:
     config = AgentConfig.from_env()
     providers = select_providers(os.environ, vad_model=ctx.proc.userdata.get("vad"))
-    log.info("%s; recording=%s", describe(providers), config.recording_mode)
+    log.info(
+        "%s; %s; recording=%s",
+        describe(providers),
+        turns.describe(os.environ),
+        config.recording_mode,
+    )
     call = Call(
         room_name=ctx.job.room.name,
         session_key=ctx.job.id,

@@ -154,12 +154,33 @@ until everything is recorded, divided by the events. The writing itself happens 
 sink's worker thread (`record_many`)."""
 
 
+VOICE_HOW = """\
+**How.** Each stack is `callcenter up`'s machinery on free ports (livekit-server, MinIO, the
+web app, the agent worker with 4 idle job processes) and a throw-away database; only the
+provider settings differ. The caller is a livekit rtc SDK participant in the bench process:
+its microphone sends 10 ms frames in real time (digital silence between sentences), it
+waits out the greeting, says a sentence, times the first agent frame received with an RMS
+above 300 (int16), waits until the agent has been silent for 1.5 s, and says the next. The
+sentences were written for the bench (a test checks they are in no corpus, prompt or
+test) and are spoken by festival (US SLT HTS, Kal diphone) and espeak-ng variants, none the
+agent's voice, resampled to 48 kHz with sox. Voice-to-voice runs from the last speech
+sample leaving the caller's audio source to that first audible frame. The stages are the
+agent's own figures for the same turn (its `TurnLatencyMeasured` event: the
+end-of-utterance delay from the VAD's end of speech, the LLM node's first token, the TTS
+node's first byte; the final transcript's time against the caller's end of speech);
+transport and playout is what remains. CPU is the worker process tree's user + system time
+over the level's wall time (psutil), memory its resident set at the peak; the caller
+and livekit-server run on the same two cores and are not counted. The machine is shared:
+the load averages in the machine table say how busy it was."""
+
+
 NOTES: dict[str, Callable[[BenchResult], str]] = {
     "ingest": _ingest,
     "live": _live,
     "rebuild": _rebuild,
     "replay": _replay,
     "agent": _agent,
+    "voice": lambda r: VOICE_HOW,
 }
 
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from apps.bench import voice_figures
 from apps.bench.common import BenchResult
 from apps.bench.report import _num
 
@@ -233,4 +234,5 @@ _PLOTS = {
     "rebuild": _plot_rebuild,
     "replay": _plot_replay,
     "agent": _plot_agent,
+    "voice": voice_figures.plot,
 }

@@ -19,13 +19,24 @@ TITLES = {
     "rebuild": "Rebuild",
     "replay": "Replay",
     "agent": "Agent overhead",
+    "voice": "Voice-to-voice and capacity",
 }
+
+
+def _voice_section(r: BenchResult) -> str:
+    from apps.bench.voice_figures import section
+
+    return section(r)
+
+
+#: Benches whose section has a table of its own beside the figures.
+SECTION_TABLES = {"voice": _voice_section}
 
 
 def _num(value: float, unit: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
-    if unit in ("ev/s", "rows/s"):
+    if unit in ("ev/s", "rows/s", "calls"):
         return f"{value:,.0f} {unit}"
     if abs(value) >= 100:
         return f"{value:,.0f} {unit}"
@@ -157,6 +168,8 @@ def write_markdown(
     )
     for r in results:
         body = [f"## {TITLES.get(r.name, r.name)}", "", markdown_table([r]), ""]
+        if r.name in SECTION_TABLES:
+            body += [SECTION_TABLES[r.name](r), ""]
         for note in r.notes:
             body += [note, ""]
         for png in plots.get(r.name, []):

@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import json
+import time
 
 from livekit import rtc
 
 from adapters.call_center import GroupCommitCallCenter
 from adapters.voice.providers import Providers
-from apps.agent.assistant import GREETING
+from apps.agent.assistant import FILLER, GREETING
 from apps.agent.call import Call
 from apps.agent.config import AgentConfig
 from apps.usecases.dealership import DealershipServices
@@ -151,3 +152,47 @@ async def test_a_vin_typed_on_the_page_is_looked_up_and_recorded_as_typed(
     [typed] = of(events, "FinalTranscriptRecorded")
     assert typed.text == f"I typed my VIN on the page: {TYPED}"
     assert [t.name for t in of(events, "ToolCalled")] == ["lookup_vehicle"]
+
+
+class SlowInventory(DealershipServices):
+    """The real services, with an inventory search that takes `delay_s`."""
+
+    def __init__(self, delay_s: float) -> None:
+        super().__init__()
+        self.delay_s = delay_s
+
+    def search_inventory(self, *args: object, **kwargs: object) -> dict[str, object]:
+        time.sleep(self.delay_s)
+        return super().search_inventory(*args, **kwargs)  # type: ignore[arg-type]
+
+
+async def _ask_for_a_make(
+    app: GroupCommitCallCenter, agent_config: AgentConfig, providers: Providers, delay_s: float
+) -> list[str]:
+    room = f"call-filler-{int(delay_s * 1000)}"
+    call = Call(
+        room_name=room,
+        session_key=f"job-filler-{delay_s}",
+        config=agent_config,
+        app=app,
+        providers=providers,
+        services=SlowInventory(delay_s),
+    )
+    await call.open()
+    await call.start()
+    assert call.greeting is not None
+    await call.greeting
+    await call.session.run(user_input="do you have any Mazda cars")
+    await call.end()
+    await call.close()
+    return [e.text for e in of(logged(app, room), "AgentReplied")]
+
+
+async def test_a_slow_tool_gets_a_filler_and_a_quick_one_does_not(
+    app: GroupCommitCallCenter, agent_config: AgentConfig, providers: Providers
+) -> None:
+    quick = await _ask_for_a_make(app, agent_config, providers, 0.0)
+    assert FILLER not in quick and any("Mazda" in r for r in quick[1:]), quick
+    slow = await _ask_for_a_make(app, agent_config, providers, 1.5)
+    assert FILLER in slow, slow
+    assert slow.index(FILLER) < next(i for i, r in enumerate(slow) if "Mazda" in r), slow

@@ -52,6 +52,10 @@ def test_a_bad_configuration_fails_before_anything_starts(
     monkeypatch.delenv("CALLCENTER_LLM")
     monkeypatch.setenv("CALLCENTER_RECORDING_MODE", "tape")
     assert cmd_agent(parse("agent", "start")) == 2
+    monkeypatch.delenv("CALLCENTER_RECORDING_MODE")
+    monkeypatch.setenv("CALLCENTER_MIN_ENDPOINTING_S", "soon")
+    assert cmd_agent(parse("agent", "start")) == 2
+    assert "CALLCENTER_MIN_ENDPOINTING_S='soon'" in capsys.readouterr().err
 
 
 def test_a_broken_voice_model_stops_the_agent_at_start_naming_the_setting(

@@ -8,6 +8,7 @@ import json
 import subprocess
 import tempfile
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,9 @@ import pytest
 from livekit import rtc
 
 from adapters.storage import RecordingStore, S3Settings
+from apps.bench.voice_caller import Caller, Turn
+from apps.bench.voice_calls import TurnFigures, match_turns
+from apps.bench.voice_speech import VOICES, Utterance, synthesise
 from apps.stack.stack import LocalStack
 from domain.ids import conversation_id_for_room
 from tests.e2e.conftest import ADMIN_PASSWORD
@@ -42,6 +46,13 @@ class CallRecord:
     transcript: dict[str, Any] = field(default_factory=dict)
     sse: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    turns: list[Turn] = field(default_factory=list)
+    #: wall clock when each turn began, and when the last turn's reply was over
+    turn_starts: list[float] = field(default_factory=list)
+    cut_in: list[bool] = field(default_factory=list)  # the agent spoke during the turn
+
+    def turn_figures(self) -> list[TurnFigures]:
+        return match_turns(self.turns, self.turn_starts, self.cut_in, self.events)
 
 
 def _admin(stack: LocalStack) -> httpx.Client:
@@ -83,7 +94,7 @@ def conversation_id_for_room_or_id(cid: str):  # type: ignore[no-untyped-def]
     return UUID(cid)
 
 
-async def _call(stack: LocalStack, wav: Path) -> CallRecord:
+async def _call(stack: LocalStack, wav: Path, turns: list[Utterance]) -> CallRecord:
     admin = _admin(stack)
     bearer = admin.post(
         "/api/admin/login", json={"username": "admin", "password": ADMIN_PASSWORD}
@@ -122,24 +133,33 @@ async def _call(stack: LocalStack, wav: Path) -> CallRecord:
     await wait_for(
         lambda: heard.audible_frames.get(rec.agent_identity, 0) > 50, 60, "the agent's greeting"
     )
-    await publish_wav(customer, wav)
+    # The customer's turns, one microphone track that sends silence between them.
+    caller = Caller(customer)
+    await caller.start()
+    greeted = caller.first_audible_after(0.0) or time.monotonic()
+    assert await caller.wait_quiet(greeted, QUIET_S, 60), "the greeting never ended"
+    starts: list[float] = []
+    for utterance in turns:
+        starts.append(time.time())
+        turn = await caller.say(utterance)
+        turn.heard_mono = await caller.wait_heard(turn.ended_mono, REPLY_TIMEOUT_S)
+        rec.turns.append(turn)
+        await caller.wait_quiet(turn.heard_mono or turn.ended_mono, QUIET_S, 60)
+    rec.turn_starts = [*starts, time.time()]  # each turn's window, up to the next one
+    offset = time.time() - time.monotonic()
+    rec.cut_in = [
+        any(start - offset < a < t.ended_mono for a in caller.audible)
+        for start, t in zip(starts, rec.turns, strict=True)
+    ]
 
     def lines() -> list[dict[str, Any]]:
         rec.transcript = admin.get(f"/api/conversations/{rec.conversation_id}/transcript").json()
         return rec.transcript["lines"]
 
     await wait_for(
-        lambda: (
-            any(ln["speaker"] == "customer" for ln in lines())
-            and any(
-                ln["speaker"] == "assistant"
-                and ln["position"]
-                > min(x["position"] for x in rec.transcript["lines"] if x["speaker"] == "customer")
-                for ln in rec.transcript["lines"]
-            )
-        ),
-        90,
-        "the customer's words and the agent's answer in the transcript",
+        lambda: sum(ln["speaker"] == "customer" for ln in lines()) >= len(turns),
+        30,
+        "each customer turn in the transcript",
         interval=0.5,
     )
 
@@ -164,6 +184,7 @@ async def _call(stack: LocalStack, wav: Path) -> CallRecord:
     )
 
     rec.agent_audible_frames = heard.audible_frames.get(rec.agent_identity, 0)
+    await caller.close()
     await customer.disconnect()
     await heard.close()
 
@@ -182,9 +203,26 @@ async def _call(stack: LocalStack, wav: Path) -> CallRecord:
     return rec
 
 
+#: What the customer asks, in order, and what the agent's answer must contain.
+TURNS = (
+    ("Hello, do you have any Toyota cars for sale?", "toyota"),
+    ("I would like to book a test drive.", "name"),
+)
+QUIET_S = 1.5  # the agent's reply is over once it has been silent this long
+REPLY_TIMEOUT_S = 30.0
+
+
 @pytest.fixture(scope="module")
-def call(stack: LocalStack, speech_wav: Path) -> CallRecord:
-    return asyncio.run(_call(stack, speech_wav))
+def customer_turns(tmp_path_factory: pytest.TempPathFactory) -> list[Utterance]:
+    """The turns spoken by festival's US SLT voice (not the agent's Piper voice)."""
+    label, argv = next(v for v in VOICES if v[0].startswith("festival us slt"))
+    workdir = tmp_path_factory.mktemp("turns")
+    return [synthesise(text, label, argv, workdir) for text, _ in TURNS]
+
+
+@pytest.fixture(scope="module")
+def call(stack: LocalStack, speech_wav: Path, customer_turns: list[Utterance]) -> CallRecord:
+    return asyncio.run(_call(stack, speech_wav, customer_turns))
 
 
 def _sources(rec: CallRecord, name: str, source: str) -> list[dict[str, Any]]:
@@ -196,11 +234,39 @@ def test_the_agent_answers_with_audio(call: CallRecord) -> None:
     assert call.agent_audible_frames > 100  # over a second of audible speech
 
 
+def test_every_turn_gets_an_audible_reply_that_starts_after_it(call: CallRecord) -> None:
+    assert len(call.turns) == len(TURNS)
+    for turn, cut_in in zip(call.turns, call.cut_in, strict=True):
+        assert turn.heard_mono is not None, f"no audible reply to {turn.text!r}"
+        assert turn.heard_mono > turn.ended_mono
+        assert not cut_in, f"the agent spoke while the customer was saying {turn.text!r}"
+
+
+def test_each_reply_answers_what_was_asked(call: CallRecord) -> None:
+    """The agent's recorded replies between one turn and the next: each said after the
+    turn ended, and together answering it."""
+    replies = [(_at(d), d["text"]) for n, d in call.events if n == "AgentReplied"]
+    heard = {t.text: t.heard_text for t in call.turn_figures()}
+    bounds = call.turn_starts
+    for i, (turn, (text, expected)) in enumerate(zip(call.turns, TURNS, strict=True)):
+        said = [(at, r) for at, r in replies if bounds[i] <= at < bounds[i + 1]]
+        assert said, (text, replies)
+        assert all(at > turn.ended_wall for at, _ in said), (text, said, turn.ended_wall)
+        answer = " ".join(r for _, r in said)
+        assert expected in answer.lower(), (text, heard.get(text), answer)
+
+
+def _at(data: dict[str, Any]) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(data["meta"]["occurred_at"]).timestamp()
+
+
 def test_words_and_reply_reach_the_read_model_and_sse(call: CallRecord) -> None:
     customer = [ln for ln in call.transcript["lines"] if ln["speaker"] == "customer"]
     assert customer and all(ln["text"].strip() for ln in customer)
     heard = " ".join(ln["text"].lower() for ln in customer)
-    assert "test drive" in heard or "honda" in heard or "civic" in heard, heard
+    assert "toyota" in heard and "test drive" in heard, heard
     assert any(ln["speaker"] == "assistant" for ln in call.transcript["lines"])
     kinds = Counter(kind for kind, _ in call.sse)
     assert kinds["final"] >= 1 and kinds["reply"] >= 1, kinds
