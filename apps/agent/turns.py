@@ -20,6 +20,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+# vad 0.5 s: livekit's own end-of-turn model waited its maximum delay on every synthetic
+# caller in the bench; 0.2 s answered a little sooner in the bench but leaves a caller who
+# pauses mid-sentence (silero's 0.55 s closing silence + this) under 0.8 s to go on.
 DEFAULTS = {
     "CALLCENTER_TURN_DETECTION": "vad",
     "CALLCENTER_MIN_ENDPOINTING_S": "0.5",

@@ -112,9 +112,7 @@ def test_the_section_tables_every_configuration(tmp_path: Path) -> None:
 
     levels = {"ours": [_level([0.6, 0.7]), _level([0.8, 1.4], 2)], "base": [_level([2.0])]}
     details = {"levels": levels, "turn candidates": {"eot": _level([0.5])}}
-    result = BenchResult(
-        "voice", figures(levels, "ours", "base"), details, machine={"cores": "2"}
-    )
+    result = BenchResult("voice", figures(levels, "ours", "base"), details, machine={"cores": "2"})
     out = tmp_path / "BENCHMARKS.md"
     report.write_markdown(out, [result], quick=False, plots={})
     text = out.read_text()
