@@ -22,14 +22,14 @@ from typing import Any
 from apps.bench.common import BenchContext, BenchResult, Progress, machine_info
 from apps.runtime import Runtime
 
-BENCHES = ("ingest", "live", "rebuild", "replay", "agent")
+BENCHES = ("ingest", "live", "rebuild", "replay", "agent", "understanding")
 REPO = Path(__file__).resolve().parents[1]
 
 
 def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = subparsers.add_parser(
         "bench",
-        help="measure ingest, live latency, rebuild, replay and agent overhead",
+        help="measure ingest, live latency, rebuild, replay, agent overhead, understanding",
         description=(
             "Benchmarks against the configured PostgreSQL, each figure beside a baseline "
             "measured in the same run. Writes BENCHMARKS.md and docs/bench/*.png."

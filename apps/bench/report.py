@@ -19,6 +19,7 @@ TITLES = {
     "rebuild": "Rebuild",
     "replay": "Replay",
     "agent": "Agent overhead",
+    "understanding": "Understanding (held-out speech)",
 }
 
 
