@@ -68,11 +68,14 @@ class Hearing:
         self.decode_s: dict[str, float] = dict.fromkeys(providers, 0.0)
         self.audio_s: dict[str, float] = dict.fromkeys(providers, 0.0)
         self._heard: dict[tuple[str, str, str, str], str] = {}
+        # one clip made at a time: two recognisers may ask for the same clip at once
+        self._making = asyncio.Lock()
 
     async def hear(self, recogniser: str, text: str, voice: str, condition: str) -> str:
         key = (recogniser, text, voice, condition)
         if key not in self._heard:
-            pcm = await asyncio.to_thread(self.clips.speech, text, voice, condition)
+            async with self._making:
+                pcm = await asyncio.to_thread(self.clips.speech, text, voice, condition)
             # a quarter second of silence either side, as around an utterance the VAD cut
             pad = np.zeros(RATE // 4, dtype=np.int16)
             audio = np.concatenate([pad, pcm, pad])
@@ -93,10 +96,14 @@ async def _word_error_rates(
     for voice in voices:
         ctx.step(BENCH, f"  {voice}: {len(sentences)} sentences × {len(CONDITIONS)} conditions")
         for condition in CONDITIONS:
-            for recogniser in RECOGNISERS:
-                tally = tallies.setdefault((recogniser, voice, condition), ErrorTally())
-                for sentence in sentences:
-                    tally.add(sentence, await hearing.hear(recogniser, sentence, voice, condition))
+            for sentence in sentences:
+                # side by side: pocketsphinx's one thread beside Whisper's two
+                heard = await asyncio.gather(
+                    *(hearing.hear(r, sentence, voice, condition) for r in RECOGNISERS)
+                )
+                for recogniser, hypothesis in zip(RECOGNISERS, heard, strict=True):
+                    tally = tallies.setdefault((recogniser, voice, condition), ErrorTally())
+                    tally.add(sentence, hypothesis)
     return tallies
 
 
@@ -110,20 +117,39 @@ async def _task_outcomes(
     outcomes = []
     for i, dialogue in enumerate(dialogues):
         voice = VOICES[i % len(VOICES)]
-        for path in TASK_PATHS:
+
+        async def heard_on(
+            path: str, dialogue: Dialogue = dialogue, voice: str = voice
+        ) -> list[str]:
             if path == "text":
-                heard = list(dialogue.turns)
-            else:
-                recogniser, _, condition = path.partition(", ")
-                heard = [
-                    await hearing.hear(recogniser, turn, voice, condition or "clean")
-                    for turn in dialogue.turns
-                ]
-            calls = await run_dialogue(policy, services, dialogue, heard)
-            outcomes.append(DialogueOutcome(dialogue, path, heard, calls))
+                return list(dialogue.turns)
+            recogniser, _, condition = path.partition(", ")
+            return [
+                await hearing.hear(recogniser, turn, voice, condition or "clean")
+                for turn in dialogue.turns
+            ]
+
+        # the paths side by side (Whisper's decodes queue behind each other in its model)
+        heard = await asyncio.gather(*(heard_on(path) for path in TASK_PATHS))
+        for path, said in zip(TASK_PATHS, heard, strict=True):
+            calls = await run_dialogue(policy, services, dialogue, said)
+            outcomes.append(DialogueOutcome(dialogue, path, said, calls))
         if (i + 1) % 8 == 0:
             ctx.step(BENCH, f"  {i + 1}/{len(dialogues)} dialogues")
     return outcomes
+
+
+async def _measure(
+    hearing: Hearing,
+    sentences: tuple[str, ...],
+    voices: tuple[str, ...],
+    dialogues: tuple[Dialogue, ...],
+    ctx: BenchContext,
+) -> tuple[dict[tuple[str, str, str], ErrorTally], list[DialogueOutcome]]:
+    ctx.step(BENCH, f"word error rate: {len(voices)} held-out voices")
+    tallies = await _word_error_rates(hearing, sentences, voices, ctx)
+    ctx.step(BENCH, f"task success: {len(dialogues)} dialogues × {len(TASK_PATHS)} paths")
+    return tallies, await _task_outcomes(hearing, dialogues, ctx)
 
 
 def _pooled(
@@ -156,10 +182,7 @@ def run(ctx: BenchContext) -> BenchResult:
     providers = _recognisers()
     with tempfile.TemporaryDirectory(prefix="bench-understanding-") as tmp:
         hearing = Hearing(ClipCache(Path(tmp)), providers)
-        ctx.step(BENCH, f"word error rate: {len(voices)} held-out voices")
-        tallies = asyncio.run(_word_error_rates(hearing, sentences, voices, ctx))
-        ctx.step(BENCH, f"task success: {len(dialogues)} dialogues × {len(TASK_PATHS)} paths")
-        outcomes = asyncio.run(_task_outcomes(hearing, dialogues, ctx))
+        tallies, outcomes = asyncio.run(_measure(hearing, sentences, voices, dialogues, ctx))
         synthesised = hearing.clips.synthesised
     result = BenchResult(BENCH)
     pooled = {(r, c): _pooled(tallies, r, c) for r in RECOGNISERS for c in CONDITIONS}

@@ -194,7 +194,7 @@ def details(
         "wer_by_voice_percent": {
             f"{r}, {v}, {c}": round(100 * t.wer, 2) for (r, v, c), t in tallies.items()
         },
-        "decode_real_time_factor": {
+        "decode_wall_s_per_audio_s_side_by_side": {
             r: round(hearing.decode_s[r] / hearing.audio_s[r], 3)
             for r in hearing.decode_s
             if hearing.audio_s[r]
