@@ -68,6 +68,8 @@ class Hearing:
         self.decode_s: dict[str, float] = dict.fromkeys(providers, 0.0)
         self.audio_s: dict[str, float] = dict.fromkeys(providers, 0.0)
         self._heard: dict[tuple[str, str, str, str], str] = {}
+        #: Whisper's misheard sentences: (errors, voice, condition, said, heard)
+        self.misheard: list[tuple[int, str, str, str, str]] = []
         # one clip made at a time: two recognisers may ask for the same clip at once
         self._making = asyncio.Lock()
 
@@ -103,7 +105,12 @@ async def _word_error_rates(
                 )
                 for recogniser, hypothesis in zip(RECOGNISERS, heard, strict=True):
                     tally = tallies.setdefault((recogniser, voice, condition), ErrorTally())
+                    before = tally.errors
                     tally.add(sentence, hypothesis)
+                    if recogniser == "whisper" and tally.errors > before:
+                        hearing.misheard.append(
+                            (tally.errors - before, voice, condition, sentence, hypothesis)
+                        )
     return tallies
 
 

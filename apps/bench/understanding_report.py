@@ -200,5 +200,9 @@ def details(
             if hearing.audio_s[r]
         },
         "dialogues": len({id(o.dialogue) for o in outcomes}),
-        "failed_dialogues": failures[:40],
+        "whisper_worst_sentences": [
+            {"errors": e, "voice": v, "condition": c, "said": said, "heard": heard}
+            for e, v, c, said, heard in sorted(hearing.misheard, reverse=True)[:30]
+        ],
+        "failed_dialogues": failures,
     }

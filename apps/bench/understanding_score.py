@@ -68,12 +68,15 @@ def _number_words(token: str, money: bool) -> list[str]:
     return [_ONES[int(d)] for d in digits]
 
 
+_CONTRACTIONS = jiwer.ExpandCommonEnglishContractions()
 _TOKEN = re.compile(r"\$?\d[\d,]*(?:\.\d+)?k?|[a-z]+(?:'[a-z]+)*")
 
 
 def spoken_words(text: str) -> list[str]:
-    """Lower-case words with numbers as said; hyphens, dots and other marks split words."""
-    text = text.lower().replace("-", " ").replace("%", " percent")
+    """Lower-case words with numbers as said and contractions expanded ("I'm" is "i am");
+    hyphens, dots and other marks split words."""
+    text = _CONTRACTIONS(text.lower().replace("’", "'"))
+    text = text.replace("-", " ").replace("%", " percent")
     out: list[str] = []
     for token in _TOKEN.findall(text):
         if not token[0].isdigit() and token[0] != "$":

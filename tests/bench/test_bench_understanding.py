@@ -75,6 +75,7 @@ def test_numbers_are_compared_as_said() -> None:
     assert normalise("Under $25,000, a 2023 RAV4?") == (
         "under twenty five thousand a twenty twenty three rav four"
     )
+    assert normalise("I'm sure it's one we don't have") == "i am sure it is one we do not have"
     assert normalise("Call 312-555-0147 at 10 a.m.") == (
         "call three one two five five five zero one four seven at ten a m"
     )
