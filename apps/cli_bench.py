@@ -1,4 +1,5 @@
-"""`callcenter bench [ingest|live|rebuild|replay|agent|voice|all] [--quick] [--write]`.
+"""`callcenter bench [NAME|all] [--quick] [--write]`: ingest, live, rebuild, replay, agent,
+voice, understanding.
 
 Runs the benches against the runtime's PostgreSQL server (each in throw-away databases of
 its own), shows progress on stderr, prints the table of figures and baselines, writes the
@@ -23,15 +24,17 @@ from apps.bench.common import BenchContext, BenchResult, Progress, machine_info
 from apps.runtime import Runtime
 
 BENCHES = ("ingest", "live", "rebuild", "replay", "agent")
-#: Benches that start livekit-server and the agent worker: run by name, not by `all`.
+#: Benches that need the speech models (and, for voice, livekit-server and the agent worker)
+#: and take minutes: run by name, not by `all`.
 CALL_BENCHES = ("voice",)
+SPEECH_BENCHES = ("understanding",)
 REPO = Path(__file__).resolve().parents[1]
 
 
 def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = subparsers.add_parser(
         "bench",
-        help="measure ingest, live latency, rebuild, replay, agent overhead, voice-to-voice",
+        help="measure ingest, live latency, rebuild, replay, agent overhead, voice, understanding",
         description=(
             "Benchmarks against the configured PostgreSQL, each figure beside a baseline "
             "measured in the same run. Writes BENCHMARKS.md and docs/bench/*.png."
@@ -41,8 +44,8 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
         "which",
         nargs="?",
         default="all",
-        choices=[*BENCHES, *CALL_BENCHES, "all"],
-        help="which bench",
+        choices=[*BENCHES, *CALL_BENCHES, *SPEECH_BENCHES, "all"],
+        help="which bench (voice and understanding run only when named)",
     )
     p.add_argument("--quick", action="store_true", help="small figures, for a smoke test")
     p.add_argument(

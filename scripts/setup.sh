@@ -9,7 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # festival and its US SLT voice: a caller voice for the speech-to-text tests, not the agent's
-APT_PACKAGES=(espeak-ng sox chromium ffmpeg libportaudio2 festival festvox-us-slt-hts)
+# festvox-kallpc16k and festvox-kdlpc16k: held-out caller voices for `callcenter bench understanding`
+APT_PACKAGES=(espeak-ng sox chromium ffmpeg libportaudio2 festival festvox-us-slt-hts
+    festvox-kallpc16k festvox-kdlpc16k)
 
 step() { printf '\n==> %s\n' "$*"; }
 

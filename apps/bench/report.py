@@ -20,6 +20,7 @@ TITLES = {
     "replay": "Replay",
     "agent": "Agent overhead",
     "voice": "Voice-to-voice and capacity",
+    "understanding": "Understanding (held-out speech)",
 }
 
 
