@@ -117,7 +117,7 @@ async def _word_error_rates(
 async def _task_outcomes(
     hearing: Hearing, dialogues: tuple[Dialogue, ...], ctx: BenchContext
 ) -> list[DialogueOutcome]:
-    from apps.agent.services import DealershipServices
+    from apps.usecases.dealership import DealershipServices
 
     services = DealershipServices()
     policy = hearing.providers["whisper"].llm

@@ -235,6 +235,14 @@ DIALOGUES: tuple[Dialogue, ...] = (
 )
 # fmt: on
 
+#: The agent reads a heard VIN back in groups and looks it up only once the caller confirms
+#: (adapters/voice/vin_capture.py): a caller reading a VIN says yes to the read-back.
+CONFIRMATION = "yes go ahead and check it"
+DIALOGUES = tuple(
+    Dialogue(d.kind, (*d.turns, CONFIRMATION), d.tool, d.expected) if d.kind == "vin lookup" else d
+    for d in DIALOGUES
+)
+
 # --quick: a few of each
 QUICK_SENTENCES = SENTENCES[:3]
 QUICK_VOICES = VOICES[:1]

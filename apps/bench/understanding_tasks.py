@@ -19,8 +19,8 @@ from livekit.agents.voice.run_result import RunResult
 
 from apps.agent.assistant import DealershipAssistant
 from apps.agent.facts import Facts
-from apps.agent.services import DealershipServices
 from apps.bench.understanding_set import Dialogue
+from apps.usecases.dealership import DealershipServices
 
 
 @dataclass

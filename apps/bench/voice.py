@@ -64,14 +64,14 @@ STAGES = (
 def running_stack(
     ctx: BenchContext, label: str, settings: dict[str, str], idle: int
 ) -> Iterator[Any]:
+    from adapters.call_center import GroupCommitCallCenter
     from apps.runtime import Config, Runtime
     from apps.stack.processes import free_port
     from apps.stack.stack import LocalStack, StackOptions, StackPorts
-    from domain.application import CallCenter
 
     with ctx.database("voice") as db:
         data_dir = Path(tempfile.mkdtemp(prefix="bench-voice-"))
-        app = CallCenter(env=db.eventsourcing_env())
+        app = GroupCommitCallCenter(env=db.eventsourcing_env())
         udp = free_port()
         ports = StackPorts(
             web=free_port(),
@@ -79,6 +79,7 @@ def running_stack(
             livekit_tcp=free_port(),
             livekit_udp=(udp, udp),
             minio=free_port(),
+            agent_http=free_port(),
         )
         env = {
             k: v

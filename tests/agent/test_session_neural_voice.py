@@ -8,12 +8,12 @@ import asyncio
 
 from livekit.agents import vad
 
+from adapters.call_center import GroupCommitCallCenter
 from adapters.voice.piper_tts import PiperTTS
 from adapters.voice.providers import select_providers
 from adapters.voice.whisper_stt import WhisperSTT
 from apps.agent.call import Call
 from apps.agent.config import AgentConfig
-from domain.application import CallCenter
 from tests.agent.audio_io import CHANNELS, RATE, FakeSpeaker, SpeechInput
 from tests.agent.helpers import eventually, logged
 from tests.voice.other_voices import caller_speech
@@ -37,7 +37,7 @@ def of(events: list[object], name: str) -> list[object]:
 
 
 async def test_a_question_about_a_make_is_heard_by_whisper_and_answered_by_piper(
-    app: CallCenter, agent_config: AgentConfig, silero_vad: vad.VAD
+    app: GroupCommitCallCenter, agent_config: AgentConfig, silero_vad: vad.VAD
 ) -> None:
     providers = select_providers({}, vad_model=silero_vad)
     assert isinstance(providers.stt, WhisperSTT) and isinstance(providers.tts, PiperTTS)
