@@ -66,34 +66,23 @@ def running_stack(
 ) -> Iterator[Any]:
     from adapters.call_center import GroupCommitCallCenter
     from apps.runtime import Config, Runtime
-    from apps.stack.processes import free_port
-    from apps.stack.stack import LocalStack, StackOptions, StackPorts
+    from apps.stack.stack import LocalStack, StackOptions, StackPorts, isolated_env
 
     with ctx.database("voice") as db:
         data_dir = Path(tempfile.mkdtemp(prefix="bench-voice-"))
         app = GroupCommitCallCenter(env=db.eventsourcing_env())
-        udp = free_port()
-        ports = StackPorts(
-            web=free_port(),
-            livekit=free_port(),
-            livekit_tcp=free_port(),
-            livekit_udp=(udp, udp),
-            minio=free_port(),
-            agent_http=free_port(),
-        )
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("LIVEKIT_", "CALLCENTER_", "DEEPGRAM_", "OPENAI_", "CARTESIA_"))
-        }
-        env.update(
-            settings,
-            CALLCENTER_LLM="policy",
-            CALLCENTER_RECORDING_MODE="off",
-            CALLCENTER_DATA_DIR=str(data_dir),
-            CALLCENTER_TOKEN_RATE_PER_MINUTE="1000",
-            CALLCENTER_AGENT_IDLE_PROCESSES=str(idle),
-            CALLCENTER_ADMIN_PASSWORD="bench voice admin",
+        ports = StackPorts.free()
+        env = isolated_env(
+            os.environ,
+            **{
+                **settings,
+                "CALLCENTER_LLM": "policy",
+                "CALLCENTER_RECORDING_MODE": "off",
+                "CALLCENTER_DATA_DIR": str(data_dir),
+                "CALLCENTER_TOKEN_RATE_PER_MINUTE": "1000",
+                "CALLCENTER_AGENT_IDLE_PROCESSES": str(idle),
+                "CALLCENTER_ADMIN_PASSWORD": "bench voice admin",
+            },
         )
         runtime = Runtime(Config(database_url=db.url, data_dir=data_dir), db, app)
         stack = LocalStack(runtime, StackOptions(data_dir=data_dir, ports=ports, env=env))

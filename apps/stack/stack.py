@@ -16,7 +16,14 @@ import uvicorn
 
 from adapters.storage import RecordingStore, S3Settings
 from apps.runtime import Runtime
-from apps.stack.processes import ManagedProcess, StackError, find_binary, http_ok, port_is_free
+from apps.stack.processes import (
+    ManagedProcess,
+    StackError,
+    find_binary,
+    free_port,
+    http_ok,
+    port_is_free,
+)
 from apps.stack.secrets_store import local_secrets
 from apps.web.app import WebInputs, create_app
 from apps.web.settings import WebSettings
@@ -33,6 +40,30 @@ class StackPorts:
     livekit_udp: tuple[int, int] = (50000, 50100)
     minio: int = 9000
     agent_http: int = 8081  # the agent worker's health/metrics server
+
+    @classmethod
+    def free(cls) -> StackPorts:
+        """A free port for every service: a stack beside others on one host (tests, benches)."""
+        udp = free_port()
+        return cls(
+            web=free_port(),
+            livekit=free_port(),
+            livekit_tcp=free_port(),
+            livekit_udp=(udp, udp),
+            minio=free_port(),
+            agent_http=free_port(),
+        )
+
+
+#: Settings a stack of its own must not inherit from the shell that starts it.
+FOREIGN_SETTINGS = ("LIVEKIT_", "CALLCENTER_", "DEEPGRAM_", "OPENAI_", "CARTESIA_")
+
+
+def isolated_env(environ: Mapping[str, str], **settings: str) -> dict[str, str]:
+    """`environ` without LiveKit, call-center or cloud-provider settings, plus `settings`."""
+    env = {k: v for k, v in environ.items() if not k.startswith(FOREIGN_SETTINGS)}
+    env.update(settings)
+    return env
 
 
 @dataclass

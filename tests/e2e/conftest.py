@@ -15,8 +15,7 @@ import pytest
 from adapters.call_center import GroupCommitCallCenter
 from adapters.postgres.database import DatabaseSettings, drop_database
 from apps.runtime import Config, Runtime
-from apps.stack.processes import free_port
-from apps.stack.stack import LocalStack, StackOptions, StackPorts
+from apps.stack.stack import LocalStack, StackOptions, StackPorts, isolated_env
 from tests.conftest import fresh_database
 
 ADMIN_PASSWORD = "e2e admin password"
@@ -29,21 +28,9 @@ def stack(pg_server: DatabaseSettings) -> Iterator[LocalStack]:
     db = fresh_database(pg_server)
     data_dir = Path(tempfile.mkdtemp(prefix="callcenter-e2e-"))
     app = GroupCommitCallCenter(env=db.eventsourcing_env())
-    udp = free_port()
-    ports = StackPorts(
-        web=free_port(),
-        livekit=free_port(),
-        livekit_tcp=free_port(),
-        livekit_udp=(udp, udp),
-        minio=free_port(),
-        agent_http=free_port(),
-    )
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("LIVEKIT_", "CALLCENTER_", "DEEPGRAM_", "OPENAI_", "CARTESIA_"))
-    }
-    env.update(
+    ports = StackPorts.free()
+    env = isolated_env(
+        os.environ,
         CALLCENTER_ADMIN_PASSWORD=ADMIN_PASSWORD,
         CALLCENTER_RECORDING_MODE="agent",
         CALLCENTER_DATA_DIR=str(data_dir),

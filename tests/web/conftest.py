@@ -18,6 +18,7 @@ from adapters.call_center import GroupCommitCallCenter
 from adapters.livekit.tokens import LiveKitSettings
 from adapters.livekit.webhooks import sign_webhook
 from adapters.postgres.database import DatabaseSettings
+from adapters.postgres.login_throttle import ThrottlePolicy
 from adapters.storage import S3Settings
 from apps.web.app import WebInputs, create_app
 from apps.web.auth import hash_password
@@ -85,6 +86,9 @@ def web_settings(s3: S3Settings | None = None, rate: int = 10_000) -> WebSetting
         livekit=LiveKitSettings(url="ws://127.0.0.1:7880", api_key=API_KEY, api_secret=API_SECRET),
         s3=s3,
         token_requests_per_minute=rate,
+        # tests that send wrong passwords on purpose (fuzzing) must not lock the others out;
+        # the throttling itself is tested with a policy of its own (test_adversarial.py)
+        login_throttle=ThrottlePolicy(free_failures=10_000),
     )
 
 
