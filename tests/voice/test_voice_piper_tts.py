@@ -60,7 +60,10 @@ async def test_whisper_understands_the_voice(piper: PiperTTS) -> None:
         load_whisper(whisper_model_dir({}), 2, "test"), WhisperOptions()
     )
     heard = transcriber.transcribe(pcm16k, final=False).text
-    assert word_error_rate(SECOND, heard) <= 0.15, heard
+    # Piper samples its noise afresh on every synthesis, so the same sentence comes out a
+    # little differently each time: tiny.en heard 0-18 % wrong over runs. A garbled or
+    # silent voice is near 100 %.
+    assert word_error_rate(SECOND, heard) <= 0.35, heard
 
 
 class RecordingPiper(PiperTTS):
