@@ -397,10 +397,15 @@ def recognize_pcm(pcm: bytes, opts: PocketsphinxOptions) -> stt.SpeechData:
     )
 
 
-def _check_language(language: NotGivenOr[str]) -> None:
-    # the bundled acoustic model is US English only; anything else would be garbage
+def english_only(language: NotGivenOr[str], recogniser: str) -> None:
+    """Refuse another language: the local models are English-only and would answer any
+    other language with English gibberish."""
     if is_given(language) and not language.lower().startswith("en"):
-        raise ValueError(f"pocketsphinx STT only supports English, got {language!r}")
+        raise ValueError(f"{recogniser} only supports English, got {language!r}")
+
+
+def _check_language(language: NotGivenOr[str]) -> None:
+    english_only(language, "pocketsphinx STT")
 
 
 class PocketsphinxSTT(stt.STT[Literal["metrics_collected", "error"]]):

@@ -33,10 +33,10 @@ from livekit.agents.types import (  # noqa: E402
     NotGivenOr,
     TimedString,
 )
-from livekit.agents.utils import AudioBuffer, is_given, shortuuid  # noqa: E402
+from livekit.agents.utils import AudioBuffer, shortuuid  # noqa: E402
 from livekit.agents.vad import VAD, VADEvent, VADEventType, VADStream  # noqa: E402
 
-from .pocketsphinx_stt import MonoResampler, buffer_to_pcm16k  # noqa: E402
+from .pocketsphinx_stt import MonoResampler, buffer_to_pcm16k, english_only  # noqa: E402
 from .whisper_model import SAMPLE_RATE, Transcript, WhisperOptions, WhisperTranscriber  # noqa: E402
 
 __all__ = ["Transcript", "WhisperOptions", "WhisperSTT", "WhisperSpeechStream"]
@@ -72,9 +72,7 @@ def _speech_data(
 
 
 def _check_language(language: NotGivenOr[str]) -> None:
-    # tiny.en is an English-only model; anything else would come back as English gibberish
-    if is_given(language) and not language.lower().startswith("en"):
-        raise ValueError(f"Whisper tiny.en only supports English, got {language!r}")
+    english_only(language, "Whisper tiny.en")
 
 
 class WhisperSTT(stt.STT[Literal["metrics_collected", "error"]]):

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from livekit import rtc
 from livekit.agents import tts
-from voice_helpers import require_espeak, rms
+from voice_helpers import require_espeak, rms, speak_two_sentences
 
 from adapters.voice.espeak_tts import (
     SAMPLE_RATE,
@@ -87,30 +87,13 @@ async def test_stream_adapter_speaks_first_sentence_before_the_second_is_known(
     espeak: EspeakTTS,
 ) -> None:
     adapter = sentence_streaming_tts(espeak)
-    completed: list[int] = []  # characters of each finished wrapped synthesis
-    adapter.on("metrics_collected", lambda m: completed.append(m.characters_count))
     first = "Thanks for calling CME Auto Sales. "
     second = "How can I help you today?"
-    async with adapter.stream() as stream:
-        audio: list[rtc.AudioFrame] = []
-
-        async def read() -> None:
-            async for ev in stream:
-                audio.append(ev.frame)
-
-        reader = asyncio.create_task(read())
-        stream.push_text(first)  # an LLM has produced only the first sentence so far
-        deadline = time.monotonic() + 10
-        while len(first.strip()) not in completed and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
-        assert len(first.strip()) in completed, "first sentence was not synthesized alone"
-        first_audio = sum(f.duration for f in audio)
-        assert first_audio > 1.0
-        stream.push_text(second)
-        stream.end_input()
-        await reader
-    assert completed[-1] == len(second)
-    assert sum(f.duration for f in audio) > first_audio + 1.0
+    spoke = await speak_two_sentences(adapter, first, second, timeout_s=10)
+    assert spoke.first_alone, "first sentence was not synthesized alone"
+    assert spoke.first_audio_s > 1.0
+    assert spoke.completed[-1] == len(second)
+    assert spoke.audio_s > spoke.first_audio_s + 1.0
     await adapter.aclose()
 
 

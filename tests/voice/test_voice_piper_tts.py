@@ -13,7 +13,7 @@ import pytest
 from livekit import rtc
 from livekit.agents import tts
 from other_voices import word_error_rate
-from voice_helpers import rms
+from voice_helpers import rms, speak_two_sentences
 
 from adapters.voice.local_models import (
     VoiceModelError,
@@ -93,27 +93,10 @@ async def test_sentence_adapter_speaks_the_first_sentence_before_the_second_is_k
     piper: PiperTTS,
 ) -> None:
     adapter = sentence_streaming_tts(piper)
-    completed: list[int] = []  # characters of each finished wrapped synthesis
-    adapter.on("metrics_collected", lambda m: completed.append(m.characters_count))
-    async with adapter.stream() as stream:
-        audio: list[rtc.AudioFrame] = []
-
-        async def read() -> None:
-            async for ev in stream:
-                audio.append(ev.frame)
-
-        reader = asyncio.create_task(read())
-        stream.push_text(FIRST)  # an LLM has produced only the first sentence so far
-        deadline = time.monotonic() + 20
-        while len(FIRST.strip()) not in completed and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
-        assert len(FIRST.strip()) in completed, "first sentence was not synthesized alone"
-        first_audio = sum(f.duration for f in audio)
-        assert first_audio > 1.0
-        stream.push_text(SECOND)
-        stream.end_input()
-        await reader
-    assert sum(f.duration for f in audio) > first_audio + 2.0
+    spoke = await speak_two_sentences(adapter, FIRST, SECOND, timeout_s=20)
+    assert spoke.first_alone, "first sentence was not synthesized alone"
+    assert spoke.first_audio_s > 1.0
+    assert spoke.audio_s > spoke.first_audio_s + 2.0
     await adapter.aclose()
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import time
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pytest
@@ -60,3 +64,39 @@ def to_room_frames(
 def rms(frame: rtc.AudioFrame) -> float:
     samples = np.frombuffer(frame.data, dtype=np.int16).astype(np.float64)
     return float(np.sqrt(np.mean(samples**2))) if samples.size else 0.0
+
+
+@dataclass
+class TwoSentences:
+    """What a sentence-streaming TTS did with a reply that arrived a sentence at a time."""
+
+    completed: list[int]  # characters of each finished wrapped synthesis
+    first_alone: bool  # the first sentence was synthesized before the second was known
+    first_audio_s: float
+    audio_s: float
+
+
+async def speak_two_sentences(
+    adapter: Any, first: str, second: str, timeout_s: float
+) -> TwoSentences:
+    """Push `first`, wait for its synthesis alone, then push `second` and read to the end."""
+    completed: list[int] = []
+    adapter.on("metrics_collected", lambda m: completed.append(m.characters_count))
+    audio: list[rtc.AudioFrame] = []
+    async with adapter.stream() as stream:
+
+        async def read() -> None:
+            async for ev in stream:
+                audio.append(ev.frame)
+
+        reader = asyncio.create_task(read())
+        stream.push_text(first)  # an LLM has produced only the first sentence so far
+        deadline = time.monotonic() + timeout_s
+        while len(first.strip()) not in completed and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        first_alone = len(first.strip()) in completed
+        first_audio = sum(f.duration for f in audio)
+        stream.push_text(second)
+        stream.end_input()
+        await reader
+    return TwoSentences(completed, first_alone, first_audio, sum(f.duration for f in audio))
