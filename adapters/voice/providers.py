@@ -29,6 +29,7 @@ from .local_models import (
 from .openai_compatible import OpenAISettings, build_openai_llm, openai_configured
 from .piper_tts import PiperTTS
 from .pocketsphinx_stt import PocketsphinxSTT
+from .recogniser_load import LoadShedding, RecogniserLoad, pocketsphinx_final
 from .vocabulary import dealership_prompt
 from .whisper_stt import WhisperOptions, WhisperSTT
 
@@ -61,18 +62,42 @@ def _whisper_stt(env: Mapping[str, str], vad_model: vad.VAD) -> tuple[stt.STT[An
     model = load_whisper(path, WHISPER_CPU_THREADS, whisper_setting_hint(env, path))
     name = path.name if _get(env, "CALLCENTER_WHISPER_MODEL") else "tiny.en"
     options = WhisperOptions(prompt=dealership_prompt(), interim_interval=_interim_interval(env))
-    return WhisperSTT(model, vad=vad_model, options=options, model_name=name), f"local, {name} int8"
+    shedding = _load_shedding(env)
+    recogniser = WhisperSTT(
+        model,
+        vad=vad_model,
+        options=options,
+        model_name=name,
+        fallback=pocketsphinx_final if shedding else None,
+        load=RecogniserLoad(shedding) if shedding else None,
+    )
+    detail = f"local, {name} int8"
+    if shedding:
+        detail += f", pocketsphinx when a final is over {shedding.late_after_s:g} s late"
+    return recogniser, detail
+
+
+def _seconds(env: Mapping[str, str], key: str, default: float) -> float:
+    raw = _get(env, key)
+    try:
+        seconds = float(raw) if raw else default
+    except ValueError:
+        raise ValueError(f"{key}={raw!r} is not a number of seconds") from None
+    if not seconds >= 0:  # also refuses nan
+        raise ValueError(f"{key} must be 0 or more, got {raw}")
+    return seconds
+
+
+def _load_shedding(env: Mapping[str, str]) -> LoadShedding | None:
+    """CALLCENTER_WHISPER_LATE_S (0: never fall back) and CALLCENTER_WHISPER_FALLBACK_S."""
+    late = _seconds(env, "CALLCENTER_WHISPER_LATE_S", LoadShedding.late_after_s)
+    shed_for = _seconds(env, "CALLCENTER_WHISPER_FALLBACK_S", LoadShedding.shed_for_s)
+    return LoadShedding(late_after_s=late, shed_for_s=shed_for) if late > 0 else None
 
 
 def _interim_interval(env: Mapping[str, str]) -> float:
     """CALLCENTER_WHISPER_INTERIM_S: seconds of speech between interim decodes, 0 for none."""
-    raw = _get(env, "CALLCENTER_WHISPER_INTERIM_S")
-    try:
-        seconds = float(raw) if raw else DEFAULT_WHISPER_INTERIM_S
-    except ValueError:
-        raise ValueError(f"CALLCENTER_WHISPER_INTERIM_S={raw!r} is not a number") from None
-    if seconds < 0:
-        raise ValueError(f"CALLCENTER_WHISPER_INTERIM_S must be 0 or more, got {seconds}")
+    seconds = _seconds(env, "CALLCENTER_WHISPER_INTERIM_S", DEFAULT_WHISPER_INTERIM_S)
     return seconds if seconds > 0 else float("inf")
 
 

@@ -10,14 +10,20 @@ when the VAD hears the utterance's end.
 Every decode is of final quality (the word alignment adds little), so the final is
 usually ready before the VAD ends the utterance: the latest decode whose buffer has been
 followed by nothing but silence is the final. If none is under way once the caller has
-been silent for ``_DECODE_EARLY_AFTER`` seconds, one starts then, while the VAD waits out
-the rest of its closing silence (0.55 s). Speech again makes earlier decodes out of date.
+been silent for ``WhisperOptions.decode_early_after`` seconds, one starts then, while the
+VAD waits out the rest of its closing silence (0.55 s). Speech again makes earlier decodes
+out of date.
+
+When Whisper falls behind on a busy host, :mod:`.recogniser_load` has the lighter
+recogniser decode the finals for a while (no Whisper decodes at all meanwhile).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
 # before faster-whisper brings in huggingface_hub: models are paths, no call may reach a hub
@@ -37,6 +43,7 @@ from livekit.agents.utils import AudioBuffer, shortuuid  # noqa: E402
 from livekit.agents.vad import VAD, VADEvent, VADEventType, VADStream  # noqa: E402
 
 from .pocketsphinx_stt import MonoResampler, buffer_to_pcm16k, english_only  # noqa: E402
+from .recogniser_load import RecogniserLoad  # noqa: E402
 from .whisper_model import SAMPLE_RATE, Transcript, WhisperOptions, WhisperTranscriber  # noqa: E402
 
 __all__ = ["Transcript", "WhisperOptions", "WhisperSTT", "WhisperSpeechStream"]
@@ -49,9 +56,6 @@ if TYPE_CHECKING:
 _INTERIM_SILENCE_LIMIT = 0.1
 # past this much speech an interim decode would need a second 30 s window
 _INTERIM_MAX_SECONDS = 25.0
-# silence after which the final is decoded ahead of the VAD's end of speech (silero's
-# default closing silence is 0.55 s; the decode needs about that much on a quiet 2-core host)
-_DECODE_EARLY_AFTER = 0.15
 
 
 def _speech_data(
@@ -85,6 +89,8 @@ class WhisperSTT(stt.STT[Literal["metrics_collected", "error"]]):
         vad: VAD,
         options: WhisperOptions | None = None,
         model_name: str = "tiny.en",
+        fallback: Callable[[bytes], Transcript] | None = None,
+        load: RecogniserLoad | None = None,
     ) -> None:
         super().__init__(
             capabilities=stt.STTCapabilities(
@@ -99,6 +105,10 @@ class WhisperSTT(stt.STT[Literal["metrics_collected", "error"]]):
         self._transcriber = WhisperTranscriber(model, self._options)
         self._vad = vad
         self._model_name = model_name
+        if (fallback is None) != (load is None):
+            raise ValueError("a fallback recogniser and its load policy come together")
+        self._fallback = fallback
+        self._load = load
 
     @property
     def options(self) -> WhisperOptions:
@@ -116,6 +126,19 @@ class WhisperSTT(stt.STT[Literal["metrics_collected", "error"]]):
     @property
     def model(self) -> str:
         return self._model_name
+
+    @property
+    def load(self) -> RecogniserLoad | None:
+        """When to shed Whisper's decodes to the fallback; None: never."""
+        return self._load
+
+    def fallback_final(self, pcm: bytes) -> Transcript:
+        """The lighter recogniser's final for one utterance (blocking)."""
+        assert self._fallback is not None
+        return self._fallback(pcm)
+
+    def shedding(self) -> bool:
+        return self._load is not None and self._load.shedding()
 
     @property
     def provider(self) -> str:
@@ -168,6 +191,7 @@ class WhisperSpeechStream(stt.RecognizeStream):
         # the latest decode with only silence after its buffer: the final, if speech ends now
         self._final_candidate: asyncio.Task[Transcript] | None = None
         self.early_finals = 0  # finals ready before the end of speech, for tests and metrics
+        self.fallback_finals = 0  # finals the lighter recogniser decoded while Whisper was behind
 
     async def _run(self) -> None:
         vad_stream = self._vad.stream()
@@ -241,7 +265,8 @@ class WhisperSpeechStream(stt.RecognizeStream):
     def _maybe_interim(self, event: VADEvent) -> None:
         spoken = self._speech_seconds()
         if (
-            self._decoding is not None
+            self._whisper.shedding()
+            or self._decoding is not None
             or event.raw_accumulated_silence > _INTERIM_SILENCE_LIMIT
             or spoken - self._interim_at < self._whisper.options.interim_interval
             or spoken > _INTERIM_MAX_SECONDS
@@ -254,7 +279,8 @@ class WhisperSpeechStream(stt.RecognizeStream):
         if (
             self._decoding is None
             and self._final_candidate is None
-            and event.raw_accumulated_silence >= _DECODE_EARLY_AFTER
+            and event.raw_accumulated_silence >= self._whisper.options.decode_early_after
+            and not self._whisper.shedding()
         ):
             self._start_decode(interim_for=None)
 
@@ -283,13 +309,21 @@ class WhisperSpeechStream(stt.RecognizeStream):
         if not self._request_id:
             return
         candidate, self._final_candidate = self._final_candidate, None
-        if candidate is not None:  # nothing but silence after its buffer: it is the final
-            result = await candidate
-            self.early_finals += 1
+        ended = time.monotonic()
+        if self._whisper.shedding():
+            pcm = b"".join(self._utterance)
+            result = await asyncio.to_thread(self._whisper.fallback_final, pcm)
+            self.fallback_finals += 1
         else:
-            if self._decoding is not None:  # one decode at a time: CTranslate2 would queue it
-                await asyncio.gather(self._decoding, return_exceptions=True)
-            result = await self._decode(b"".join(self._utterance))
+            if candidate is not None:  # nothing but silence after its buffer: it is the final
+                result = await candidate
+                self.early_finals += 1
+            else:
+                if self._decoding is not None:  # one decode at a time: CTranslate2 queues it
+                    await asyncio.gather(self._decoding, return_exceptions=True)
+                result = await self._decode(b"".join(self._utterance))
+            if self._whisper.load is not None:
+                self._whisper.load.final_ready(time.monotonic() - ended)
         request_id, self._request_id = self._request_id, ""
         duration = sum(len(b) for b in self._utterance) / (2 * SAMPLE_RATE)
         self._utterance = []

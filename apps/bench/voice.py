@@ -33,6 +33,11 @@ STACKS = {  # label -> provider settings
     "pocketsphinx + espeak": {"CALLCENTER_STT": "pocketsphinx", "CALLCENTER_TTS": "espeak"},
 }
 DEFAULT, BASELINE = "whisper + piper", "pocketsphinx + espeak"
+#: The default stack with Whisper never falling back, measured at the top load only: the
+#: same run's baseline for what the fallback to pocketsphinx buys under load
+NO_FALLBACK = "whisper + piper, Whisper only (no fallback)"
+NO_FALLBACK_SETTINGS = {**STACKS[DEFAULT], "CALLCENTER_WHISPER_LATE_S": "0"}
+FELL_BEHIND = b"Whisper fell behind"  # the agent's log line when it sheds to pocketsphinx
 CONCURRENCY = (2, 4)
 #: Turn-taking candidates, each measured on the default stack one call at a time
 #: (`apps/agent/turns.py` reads these settings; the chosen values are its defaults).
@@ -115,49 +120,66 @@ class TreeSampler:
         except psutil.Error:
             return []
 
-    def sample(self) -> tuple[float, float]:
-        """(CPU seconds used so far, counting processes since gone, RSS in MiB now)."""
+    def sample(self) -> tuple[float, float, float]:
+        """(CPU seconds used so far, counting processes since gone, RSS in MiB now, and the
+        largest job process's RSS in MiB now: one call's memory, models included)."""
         import psutil
 
-        rss = 0.0
+        rss = job = 0.0
         for p in self._procs():
             try:
                 t = p.cpu_times()
                 self._cpu[p.pid] = t.user + t.system
-                rss += p.memory_info().rss / 2**20
+                mib = p.memory_info().rss / 2**20
             except psutil.Error:
                 continue
-        return sum(self._cpu.values()), rss
+            rss += mib
+            if p.pid != self._root.pid:
+                job = max(job, mib)
+        return sum(self._cpu.values()), rss, job
 
 
 async def _level(
     stack: Any, calls: list[list[Utterance]], sampler: TreeSampler | None
 ) -> dict[str, Any]:
-    peak = 0.0
+    peak = job_peak = 0.0
     stop = asyncio.Event()
 
     async def watch() -> None:
-        nonlocal peak
+        nonlocal peak, job_peak
         while not stop.is_set():
             if sampler is not None:
-                peak = max(peak, (await asyncio.to_thread(sampler.sample))[1])
+                _, rss, job = await asyncio.to_thread(sampler.sample)
+                peak, job_peak = max(peak, rss), max(job_peak, job)
             await asyncio.sleep(0.5)
 
-    cpu0, rss0 = sampler.sample() if sampler else (0.0, 0.0)
+    cpu0, rss0, _ = sampler.sample() if sampler else (0.0, 0.0, 0.0)
+    fell_behind0 = _fell_behind(stack)
     t0 = time.monotonic()
     watcher = asyncio.create_task(watch())
     results: list[CallResult] = await asyncio.gather(*(run_call(stack, u) for u in calls))
     stop.set()
     await watcher
     wall = time.monotonic() - t0
-    cpu1, _ = sampler.sample() if sampler else (0.0, 0.0)
+    cpu1, _, _ = sampler.sample() if sampler else (0.0, 0.0, 0.0)
     return {
         "calls": results,
         "wall_s": wall,
         "cpu_cores": (cpu1 - cpu0) / wall if wall else 0.0,
         "rss_idle_mib": rss0,
         "rss_peak_mib": max(peak, rss0),
+        "job_rss_peak_mib": job_peak,
+        "fell_behind": _fell_behind(stack) - fell_behind0,
     }
+
+
+def _fell_behind(stack: Any) -> int:
+    """How often the agent has logged Whisper falling behind (each sheds to pocketsphinx)."""
+    agent = next(p for p in stack.processes if p.name == "agent")
+    try:
+        return int(agent.log_path.read_bytes().count(FELL_BEHIND))
+    except OSError:
+        return 0
 
 
 async def _sequential(
@@ -165,7 +187,8 @@ async def _sequential(
 ) -> dict[str, Any]:
     calls: list[CallResult] = []
     cpu = wall = 0.0
-    rss0 = peak = 0.0
+    rss0 = peak = job_peak = 0.0
+    fell_behind = 0
     for utterances in scripts:  # one call at a time
         level = await _level(stack, [utterances], sampler)
         calls += level["calls"]
@@ -173,8 +196,11 @@ async def _sequential(
         wall += level["wall_s"]
         rss0 = rss0 or level["rss_idle_mib"]
         peak = max(peak, level["rss_peak_mib"])
+        job_peak = max(job_peak, level["job_rss_peak_mib"])
+        fell_behind += level["fell_behind"]
     return {"calls": calls, "wall_s": wall, "cpu_cores": cpu / wall if wall else 0.0,
-            "rss_idle_mib": rss0, "rss_peak_mib": peak}  # fmt: skip
+            "rss_idle_mib": rss0, "rss_peak_mib": peak, "job_rss_peak_mib": job_peak,
+            "fell_behind": fell_behind}  # fmt: skip
 
 
 def _turns(level: dict[str, Any]) -> list[TurnFigures]:
@@ -212,6 +238,8 @@ def _describe(label: str, level: dict[str, Any], calls: int) -> dict[str, Any]:
         "cpu_per_call_pct": 100 * level["cpu_cores"] / calls,
         "rss_idle_mib": level["rss_idle_mib"],
         "rss_peak_mib": level["rss_peak_mib"],
+        "job_rss_peak_mib": level["job_rss_peak_mib"],
+        "fell_behind": level["fell_behind"],
         "wall_s": level["wall_s"],
         "errors": [c.error for c in level["calls"] if c.error],
         "turn_list": [t.as_dict() for t in turns],
@@ -234,6 +262,10 @@ def run(ctx: BenchContext) -> BenchResult:
         idle = 1 if ctx.quick else max(CONCURRENCY)  # the same job processes for both stacks
         with running_stack(ctx, label, STACKS[label], idle) as stack:
             levels[label] = asyncio.run(_measure(ctx, label, stack, scripts, concurrency))
+    top = levels[DEFAULT][-1]["concurrent_calls"]
+    if top > 1:  # what the fallback buys, at the load the default stack reached
+        with running_stack(ctx, NO_FALLBACK, NO_FALLBACK_SETTINGS, max(CONCURRENCY)) as stack:
+            levels[NO_FALLBACK] = asyncio.run(_loaded(ctx, NO_FALLBACK, stack, scripts, top))
     candidates: dict[str, dict[str, Any]] = {}
     if not ctx.quick and os.environ.get("CALLCENTER_BENCH_VOICE_CANDIDATES", "1") != "0":
         for name, settings in CANDIDATES.items():
@@ -281,6 +313,18 @@ async def _measure(
     return levels
 
 
+async def _loaded(
+    ctx: BenchContext, label: str, stack: Any, scripts: list[list[Utterance]], n: int
+) -> list[dict[str, Any]]:
+    agent = next(p for p in stack.processes if p.name == "agent")
+    sampler = _sampler(agent.process.pid if agent.process else None)
+    calls = [scripts[i % len(scripts)] for i in range(n)]
+    ctx.step(BENCH, f"{label}: {n} calls at once")
+    level = _describe(label, await _level(stack, calls, sampler), n)
+    _report(ctx, label, level)
+    return [level]
+
+
 def _sampler(pid: int | None) -> TreeSampler | None:
     if pid is None:
         return None
@@ -298,5 +342,6 @@ def _report(ctx: BenchContext, label: str, level: dict[str, Any]) -> None:
         f"  {label}, {level['concurrent_calls']} call(s): voice-to-voice p50 {v['p50']:.2f}s "
         f"p95 {v['p95']:.2f}s over {v['n']} turns ({s['unanswered']} unanswered, "
         f"{s['cut_in']} cut in); agent CPU {level['cpu_cores']:.2f} cores, "
-        f"RSS {level['rss_peak_mib']:.0f} MiB; errors: {level['errors'] or 'none'}",
+        f"RSS {level['rss_peak_mib']:.0f} MiB (a call's process {level['job_rss_peak_mib']:.0f}); "
+        f"Whisper fell behind {level['fell_behind']}×; errors: {level['errors'] or 'none'}",
     )

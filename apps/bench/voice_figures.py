@@ -116,6 +116,37 @@ def figures(
                 one["cpu_per_call_pct"],
             )  # fmt: skip
         )
+    if levels[ours][0].get("job_rss_peak_mib"):  # runs before this figure did not sample it
+        out.append(
+            Figure(
+                BENCH,
+                "agent memory per call (its job process, models included), peak",
+                one["job_rss_peak_mib"],
+                "MiB",
+                base,
+                one_base["job_rss_peak_mib"],
+            )  # fmt: skip
+        )
+    for label, lv in levels.items():
+        if (
+            label in (ours, base)
+            or lv[0]["concurrent_calls"] != levels[ours][-1]["concurrent_calls"]
+        ):
+            continue
+        loaded, n = levels[ours][-1], lv[0]["concurrent_calls"]
+        out.append(
+            Figure(
+                BENCH,
+                f"voice-to-voice p95, {n} calls at once, falling back to pocketsphinx when late",
+                _ms(loaded, "voice_to_voice_s", "p95"),
+                "ms",
+                label.removeprefix(f"{ours}, "),
+                _ms(lv[0], "voice_to_voice_s", "p95"),
+                f"≤ {LOADED_P95_TARGET_MS:,.0f} ms",
+                _ms(loaded, "voice_to_voice_s", "p95") <= LOADED_P95_TARGET_MS,
+                note=f"Whisper fell behind {loaded.get('fell_behind', 0)}× in this level",
+            )
+        )
     out.append(
         Figure(
             BENCH,
@@ -154,7 +185,7 @@ def plot(plt: Any, r: BenchResult) -> Any:
     p50 and p95 against calls at once."""
     levels: dict[str, list[dict[str, Any]]] = r.details["levels"]
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
-    labels = list(levels)
+    labels = [k for k in levels if levels[k][0]["concurrent_calls"] == 1]
     series = [
         [
             t["voice_to_voice_s"]
@@ -175,9 +206,8 @@ def plot(plt: Any, r: BenchResult) -> Any:
     left.set_ylabel("end of caller's speech → first audible reply (s)")
     left.set_title("One call: every turn (— p50, - - p95)")
     left.legend(fontsize=8)
-    for label in labels:
-        lv = levels[label]
-        if len(lv) > 1:
+    for label, lv in levels.items():
+        if len(lv) > 1 or lv[0]["concurrent_calls"] > 1:
             xs = [x["concurrent_calls"] for x in lv]
             for q, style in (("p50", "o-"), ("p95", "s--")):
                 right.plot(xs, [x["summary"]["voice_to_voice_s"][q] for x in lv], style,
@@ -197,6 +227,7 @@ def stage_table(
     """Every measured configuration: voice-to-voice and each stage, p50 / p95 (min–max)."""
     head = ["configuration", "calls at once", "turns", "voice-to-voice", *STAGE_NAMES.values()]
     head += ["unanswered", "agent cut in", "agent CPU per call", "worker RSS peak"]
+    head += ["a call's process RSS peak", "Whisper fell behind"]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     measured = [(label, lv) for label, lvs in levels.items() for lv in lvs]
     measured += [(f"whisper + piper, turns {name}", lv) for name, lv in candidates.items()]
@@ -212,6 +243,9 @@ def stage_table(
             )
         cells += [str(s["unanswered"]), str(s["cut_in"]), f"{lv['cpu_per_call_pct']:.0f} %"]
         cells.append(f"{lv['rss_peak_mib']:,.0f} MiB")
+        job = lv.get("job_rss_peak_mib")  # not sampled before 2026-12-05
+        cells.append(f"{job:,.0f} MiB" if job else "n/a")
+        cells.append(str(lv["fell_behind"]) if "fell_behind" in lv else "n/a")
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
@@ -233,6 +267,8 @@ def where_the_time_goes(levels: dict[str, list[dict[str, Any]]]) -> str:
     """Each stack's p50 voice-to-voice split into its stages' p50s, in this run."""
     lines = ["**Where the time goes** (p50 of each stage, one call at a time):"]
     for label, lvs in levels.items():
+        if lvs[0]["concurrent_calls"] != 1:
+            continue
         s = lvs[0]["summary"]
         v2v = s["voice_to_voice_s"]["p50"]
         parts = []

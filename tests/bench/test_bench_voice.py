@@ -93,6 +93,22 @@ def test_figures_hold_the_default_stack_to_its_targets_beside_the_baseline() -> 
     assert out["voice-to-voice p95, 4 calls at once"].met is False
     assert out["calls at once with p95 ≤ 1.5 s"].value == 2
     assert out["turns x: voice-to-voice p50"].baseline_value == 700
+    assert not any("falling back" in name or "per call (its job" in name for name in out)
+
+
+def test_the_fallback_is_measured_beside_whisper_alone_at_the_same_load() -> None:
+    ours = [_level([0.6, 0.7]), {**_level([1.0, 1.2], 4), "fell_behind": 3}]
+    for level in ours:
+        level["job_rss_peak_mib"] = 610.0
+    base = {**_level([2.0]), "job_rss_peak_mib": 250.0}
+    levels = {"ours": ours, "base": [base], "ours, Whisper only": [_level([3.0, 9.0], 4)]}
+    out = {f.name: f for f in figures(levels, "ours", "base")}
+    loaded = out["voice-to-voice p95, 4 calls at once, falling back to pocketsphinx when late"]
+    assert (loaded.value, loaded.baseline, loaded.baseline_value) == (1200, "Whisper only", 9000)
+    assert loaded.met is True and "fell behind 3×" in loaded.note
+    memory = out["agent memory per call (its job process, models included), peak"]
+    assert (memory.value, memory.baseline_value) == (610.0, 250.0)
+    assert out["calls at once with p95 ≤ 1.5 s"].value == 4  # the Whisper-only level is apart
 
 
 def test_the_plot_draws(tmp_path: Path) -> None:

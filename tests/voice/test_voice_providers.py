@@ -70,7 +70,8 @@ def test_no_keys_means_all_local_with_the_neural_voice(silero_vad: vad.VAD) -> N
     assert isinstance(p.tts, PiperTTS)
     assert p.vad is silero_vad
     assert describe(p) == (
-        "providers: stt=whisper (local, tiny.en int8) llm=dealership-policy (local) "
+        "providers: stt=whisper (local, tiny.en int8, pocketsphinx when a final is over 1 s late) "
+        "llm=dealership-policy (local) "
         "tts=piper (local, en_US-joe-medium) vad=silero (local)"
     )
 
@@ -226,3 +227,24 @@ def test_whisper_interim_interval_setting(silero_vad: vad.VAD) -> None:
     for bad in ("soon", "-1"):
         with pytest.raises(ValueError, match="CALLCENTER_WHISPER_INTERIM_S"):
             select({**base, "CALLCENTER_WHISPER_INTERIM_S": bad}, silero_vad, FakeCloud())
+
+
+def test_whisper_falls_back_to_pocketsphinx_when_late_by_default(silero_vad: vad.VAD) -> None:
+    base = {"CALLCENTER_TTS": "espeak"}
+    default = select(base, silero_vad, FakeCloud())
+    assert isinstance(default.stt, WhisperSTT) and default.stt.load is not None
+    assert default.stt.load.policy.late_after_s == 1.0
+    assert default.stt.load.policy.shed_for_s == 30.0
+    assert "pocketsphinx when a final is over 1 s late" in default.details["stt"]
+    tuned = {**base, "CALLCENTER_WHISPER_LATE_S": "2.5", "CALLCENTER_WHISPER_FALLBACK_S": "10"}
+    tuned_stt = select(tuned, silero_vad, FakeCloud()).stt
+    assert isinstance(tuned_stt, WhisperSTT) and tuned_stt.load is not None
+    assert (tuned_stt.load.policy.late_after_s, tuned_stt.load.policy.shed_for_s) == (2.5, 10.0)
+    never = select({**base, "CALLCENTER_WHISPER_LATE_S": "0"}, silero_vad, FakeCloud()).stt
+    assert isinstance(never, WhisperSTT) and never.load is None
+    for key, bad in (
+        ("CALLCENTER_WHISPER_LATE_S", "later"),
+        ("CALLCENTER_WHISPER_FALLBACK_S", "-3"),
+    ):
+        with pytest.raises(ValueError, match=key):
+            select({**base, key: bad}, silero_vad, FakeCloud())
