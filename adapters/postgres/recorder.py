@@ -69,7 +69,7 @@ class CallCenterRecorder(PostgresApplicationRecorder):
             channel=self.channel_name,
             lock_timeout=int(datastore.lock_timeout),
         )
-        self.sql_create_statements.extend(self.sql.create)
+        self.sql_create_statements.extend(self.sql.create)  # type: ignore[arg-type]
         # The chain head (version, hash) of each conversation as this process last wrote
         # or read it, so a checked append can link its events without asking. Used and
         # changed only by the writer (under `_writer_lock`).
@@ -172,7 +172,7 @@ class CallCenterRecorder(PostgresApplicationRecorder):
                 self._forget_heads(ids)
                 raise _Stale("the append function returned the wrong number of positions")
             self._known_heads.update(last)
-        return positions  # type: ignore[no-any-return]
+        return positions
 
     def _heads_at(
         self, cur: Cursor[Any], known_versions: dict[UUID, int]

@@ -43,10 +43,11 @@ class TurnFigures:
 
     @property
     def transport_s(self) -> float | None:
-        parts = (self.voice_to_voice_s, self.endpointing_s, self.llm_ttft_s, self.tts_ttfb_s)
-        if any(p is None for p in parts):
+        v2v, eou, llm, tts = (
+            self.voice_to_voice_s, self.endpointing_s, self.llm_ttft_s, self.tts_ttfb_s
+        )  # fmt: skip
+        if v2v is None or eou is None or llm is None or tts is None:
             return None
-        v2v, eou, llm, tts = parts  # type: ignore[misc]
         return v2v - eou - llm - tts
 
     def as_dict(self) -> dict[str, Any]:

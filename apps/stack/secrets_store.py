@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -15,7 +16,7 @@ def local_secrets(data_dir: Path) -> dict[str, str]:
         data: dict[str, str] = json.loads(path.read_text())
     else:
         data = {}
-    wanted = {
+    wanted: dict[str, Callable[[], str]] = {
         "livekit_api_key": lambda: "API" + secrets.token_hex(6),
         "livekit_api_secret": lambda: secrets.token_urlsafe(36),
         "minio_user": lambda: "callcenter-" + secrets.token_hex(4),

@@ -49,7 +49,7 @@ CONVERSATION_ID = {
     "required": True,
     "schema": {"type": "string", "format": "uuid"},
 }
-ADMIN = [{"cookie": []}, {"bearer": []}]
+ADMIN: list[dict[str, list[str]]] = [{"cookie": []}, {"bearer": []}]
 BODY_ERRORS = (400, 413, 415, 422)
 
 SPEC: dict[str, Any] = {
