@@ -37,7 +37,9 @@ DEFAULT, BASELINE = "whisper + piper", "pocketsphinx + espeak"
 #: same run's baseline for what the fallback to pocketsphinx buys under load
 NO_FALLBACK = "whisper + piper, Whisper only (no fallback)"
 NO_FALLBACK_SETTINGS = {**STACKS[DEFAULT], "CALLCENTER_WHISPER_LATE_S": "0"}
-FELL_BEHIND = b"Whisper fell behind"  # the agent's log line when it sheds to pocketsphinx
+# the agent's log line when it sheds to pocketsphinx; its log writes each record twice, as
+# text and as JSON, and this is the text one's
+FELL_BEHIND = b"recogniser_load: speech recognition: Whisper fell behind"
 CONCURRENCY = (2, 4)
 #: Turn-taking candidates, each measured on the default stack one call at a time
 #: (`apps/agent/turns.py` reads these settings; the chosen values are its defaults).

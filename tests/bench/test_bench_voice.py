@@ -134,3 +134,18 @@ def test_the_section_tables_every_configuration(tmp_path: Path) -> None:
     text = out.read_text()
     assert "| ours | 2 | 2 | 0.80 / 1.40 s (0.80–1.40)" in text
     assert "| whisper + piper, turns eot | 1 | 1 | 0.50 / 0.50 s" in text
+
+
+def test_falling_behind_is_counted_once_per_log_record(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from apps.bench.voice import _fell_behind
+
+    log = tmp_path / "agent.log"
+    message = "speech recognition: Whisper fell behind (final ready 1.70 s after the end"
+    log.write_text(
+        f"2026-12-05 00:10:00,000 WARNING adapters.voice.recogniser_load: {message}\n"
+        f'{{"message": "{message}", "level": "WARNING", "name": "adapters.voice.recogniser_load"}}\n'
+    )
+    stack = SimpleNamespace(processes=[SimpleNamespace(name="agent", log_path=log)])
+    assert _fell_behind(stack) == 1
