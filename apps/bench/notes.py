@@ -169,9 +169,15 @@ agent's own figures for the same turn (its `TurnLatencyMeasured` event: the
 end-of-utterance delay from the VAD's end of speech, the LLM node's first token, the TTS
 node's first byte; the final transcript's time against the caller's end of speech);
 transport and playout is what remains. CPU is the worker process tree's user + system time
-over the level's wall time (psutil), memory its resident set at the peak; the caller
-and livekit-server run on the same two cores and are not counted. The machine is shared:
-the load averages in the machine table say how busy it was."""
+over the level's wall time (psutil), memory its resident set at the peak (and that of the
+largest job process: one call, models included); the caller and livekit-server run on the
+same two cores and are not counted. The machine is shared: the load averages in the
+machine table say how busy it was. **Falling behind.** By default a Whisper final ready
+over 1 s after the caller stopped sends the call's finals to pocketsphinx for 30 s
+(`CALLCENTER_WHISPER_LATE_S`); the default stack is measured so, and at its top load
+again with the fallback off, as that level's same-run baseline. "Whisper fell behind"
+counts the agent's log records of a switch (the 2026-12-04 23:58 run's counts were read
+from a log that holds each record twice, as text and as JSON, and are halved)."""
 
 
 UNDERSTANDING_HOW = """\
