@@ -25,13 +25,8 @@ from livekit.agents.types import (
 from adapters.spoken_vin import say_vin
 from adapters.vin import VinNormaliser, normalise_vin
 
-from .dealership_nlu import (
-    extract_name,
-    extract_phone,
-    extract_time,
-    has_phrase,
-    parse_vehicle_query,
-)
+from .caller_details import extract_name, extract_phone, extract_time
+from .dealership_nlu import has_phrase, parse_vehicle_query
 from .policy_stream import Decision, PolicyStream, ReplyDecision, ToolCallDecision
 from .tool_replies import (
     BOOK_TEST_DRIVE,
