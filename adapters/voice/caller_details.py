@@ -63,6 +63,15 @@ def extract_phone(text: str) -> str | None:
     return best or None
 
 
+def phone_complete(digits: str) -> bool:
+    """A whole North American number: 10 digits (11 with the leading 1), or 7 local ones.
+
+    Whisper often writes "five five five" as "55": a number a digit short is asked for
+    again, never booked.
+    """
+    return len(digits) in (7, 10) or (len(digits) == 11 and digits.startswith("1"))
+
+
 _DAYS = (
     "today", "tonight", "tomorrow", "monday", "tuesday", "wednesday", "thursday",
     "friday", "saturday", "sunday", "weekend", "next week",

@@ -268,11 +268,13 @@ def _find_alias(
     return None
 
 
-_MAX_CUES = (
+_CAP_CUES = (
     "under", "below", "less than", "up to", "max", "maximum", "at most", "no more than",
     "not more than", "no higher than", "not over", "cheaper than", "within",
-    "budget is", "budget of", "around", "about", "for", "at the most", "tops out at",
+    "budget is", "budget of", "at the most", "tops out at",
 )  # fmt: skip
+# an amount after these is a budget too, unless a cap is said outright as well
+_MAX_CUES = (*_CAP_CUES, "around", "about", "for")
 _MIN_CUES = ("over", "above", "more than", "at least", "minimum", "starting at", "from")
 # said after the amount: "twenty thousand or less", "30k max", "forty grand tops"
 _MAX_AFTER = ("or less", "or under", "or below", "or cheaper", "max", "maximum", "tops")
@@ -351,6 +353,7 @@ def _prices(tokens: Sequence[Token]) -> tuple[int | None, int | None]:
             return min(low, b.value), max(low, b.value)
     lo: int | None = None
     hi: int | None = None
+    hi_said_as_cap = False
     for i, tok in enumerate(tokens):
         before = " ".join(ws[max(0, i - 3) : i])
         after = " ".join(ws[i + 1 : i + 3])
@@ -362,10 +365,13 @@ def _prices(tokens: Sequence[Token]) -> tuple[int | None, int | None]:
         if not _is_price(tok, is_min or is_max):
             continue
         assert isinstance(tok, Num)
+        as_cap = capped_after or _cue(before, _CAP_CUES) > 0
         if is_min:
             lo = tok.value
-        elif hi is None:
-            hi = tok.value  # "under 25k", or "$20,000" said as a budget
+        elif hi is None or (as_cap and not hi_said_as_cap):
+            # "under 25k", or "$20,000" said as a budget; a cap said outright wins over
+            # an amount after "for" ("a forte, 4k for, no more than 20,000")
+            hi, hi_said_as_cap = tok.value, as_cap
     return lo, hi
 
 
