@@ -45,6 +45,7 @@ _WEAK_WORDS: dict[str, str] = {
 }  # fmt: skip
 
 _REPEATS = ("double", "triple")
+_DOUBLE_U = re.compile(r"\bdouble\s+u\b")
 
 # "B as in boy", "b for bravo", "B like bravo": the word says which letter was meant.
 _SPELLED = re.compile(r"\b([a-z0-9])\s+(as\s+in|for|like)\s+([a-z]{2,})\b")
@@ -141,6 +142,8 @@ def hear(text: str, normaliser: VinNormaliser = normalise_vin) -> Heard:
     folded = text.replace("-", " ").lower()
     for pattern, replacement in _GLUE:  # "x ray", "double you": one character each
         folded = pattern.sub(replacement, folded)
+    # Whisper writes the letter's name as "Double U": a W (VINs start WBA, WDD, WVW...)
+    folded = _DOUBLE_U.sub("w", folded)
     folded = _SPELLED.sub(_spelling, folded)
     raws = _TOKEN.findall(_SPELLED.sub(_spelling, text.replace("-", " ")))
     tokens = _TOKEN.findall(folded)

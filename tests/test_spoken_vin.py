@@ -29,6 +29,8 @@ STOCK = [v.vin for v in Inventory.load()]
         ("I think it's three four", "34"),  # the pronoun is not a letter
         ("triple seven x ray five", "777X5"),
         ("double you b a", "WBA"),
+        ("Double-U, Bee, A, five, are, one", "WBA5R1"),  # letter names as Whisper writes them
+        ("Tee, Eff, See, Zee, Vee, Why, Ex", "TFCZVYX"),
     ],
 )
 def test_the_characters_in_an_utterance(said: str, chars: str) -> None:

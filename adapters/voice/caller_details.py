@@ -38,10 +38,30 @@ _DIGIT_PAUSE = re.compile(r"(?<=\d)[.,](?=\s*\d)")
 _REPEATS = {"double": 2, "triple": 3}
 
 
+# Sound-alikes Whisper writes for a digit ("41, fine, fine, fine, 386"): digits only
+# between digits.
+_DIGIT_SOUNDS = {"fine": "5", "won": "1", "to": "2", "too": "2", "for": "4", "free": "3",
+                 "tree": "3", "ate": "8"}  # fmt: skip
+
+
+def _digit_sounds(text: str) -> str:
+    """`text` with the digit sound-alikes that stand between digits written as digits."""
+    tokens = re.findall(r"[a-z]+|\d+|[^a-z\d\s]+", text)
+    said = [i for i, t in enumerate(tokens) if t.isalnum() and t not in _DIGIT_SOUNDS]
+    for i, tok in enumerate(tokens):
+        if tok in _DIGIT_SOUNDS:
+            left = [tokens[j] for j in said if j < i][-1:]
+            right = [tokens[j] for j in said if j > i][:1]
+            if left and right and left[0].isdigit() and right[0].isdigit():
+                tokens[i] = _DIGIT_SOUNDS[tok]
+    return " ".join(tokens)
+
+
 def extract_phone(text: str) -> str | None:
     """Digits of a 7-11 digit phone number said digit by digit or typed."""
     folded = _DIGIT_PAUSE.sub(" ", text.lower())
     folded = re.sub(r"\b(?:o|oh)\b", " zero ", folded)  # "five oh three"
+    folded = _digit_sounds(re.sub(r"(?<=\d)-(?=\d)", " ", folded))
     best = ""
     run = ""
     repeat = 1

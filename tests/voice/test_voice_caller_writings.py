@@ -23,6 +23,7 @@ from tests.voice.test_voice_dialogue_policy import calls, ctx_of, run, text
         "my cell is 72044, 186, 50",  # Whisper's grouping of a digit-by-digit read-out
         "my cell is 7.2. 0441865 0",  # ... and its pauses written as decimal points
         "seven two oh double four one eight six five oh",
+        "it's 720, for, 4, 1, 8, 6, 5, 0",  # a digit's sound-alike between digits
         "seven two zero four four one eight six five zero",
     ],
 )
