@@ -370,7 +370,7 @@ def _prices(tokens: Sequence[Token]) -> tuple[int | None, int | None]:
             lo = tok.value
         elif hi is None or (as_cap and not hi_said_as_cap):
             # "under 25k", or "$20,000" said as a budget; a cap said outright wins over
-            # an amount after "for" ("a forte, 4k for, no more than 20,000")
+            # an amount after "for" ("a civic, 9k for, under 18,000")
             hi, hi_said_as_cap = tok.value, as_cap
     return lo, hi
 
