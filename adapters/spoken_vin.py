@@ -45,6 +45,10 @@ _WEAK_WORDS: dict[str, str] = {
 }  # fmt: skip
 
 _REPEATS = ("double", "triple")
+_DOUBLE_U = re.compile(r"\bdouble\s+u\b")
+
+# "B as in boy", "b for bravo", "B like bravo": the word says which letter was meant.
+_SPELLED = re.compile(r"\b([a-z0-9])\s+(as\s+in|for|like)\s+([a-z]{2,})\b")
 
 # Words a caller says around the characters without it being noise.
 _FILLERS = frozenset(
@@ -53,11 +57,12 @@ _FILLERS = frozenset(
     "continuing after rest last part group wait let me see a of more".split()
 )
 
-# "B as in boy", "b for bravo", "B like bravo": the word says which letter was meant.
-_SPELLED = re.compile(r"\b([a-z0-9])\s+(as\s+in|for|like)\s+([a-z]{2,})\b")
-
-# All-capital tokens a recogniser writes for spelled letters ("WBA"), minus real words.
-_CAPS_WORDS = frozenset({"OK", "BMW", "VIN", "SUV", "AM", "PM", "GMC", "USA", "TV", "ID"})
+# All-capital tokens a recogniser writes for spelled letters ("WBA"), minus real words
+# (Whisper also capitalises whole words: "VIN, PLEASE").
+_CAPS_WORDS = frozenset(
+    "OK BMW VIN SUV AM PM GMC USA TV ID PLEASE HERE THANKS THANK HELLO HEY CHECK LOOK CAN "
+    "YOU UP THIS WHAT NEED HAVE CAR".split()
+) | frozenset(w.upper() for w in _FILLERS if len(w) > 1)
 
 _TOKEN = re.compile(r"[A-Za-z0-9']+")
 
@@ -74,6 +79,9 @@ class Heard:
     longest_run: int  # characters in the longest stretch with no unexplained word in it
     spelled: int  # characters said one by one ("w", "bravo", "five"), not written as words
     spelled_letters: int  # letters among them, bar "a" (a phone number or a price has none)
+    # the characters if sound-alikes beside written groups count too ("00 and N4": 00NN4);
+    # whether "and" was an N or a pause, only the check digit can tell
+    alternative: str = ""
 
     @property
     def garbled(self) -> bool:
@@ -134,6 +142,8 @@ def hear(text: str, normaliser: VinNormaliser = normalise_vin) -> Heard:
     folded = text.replace("-", " ").lower()
     for pattern, replacement in _GLUE:  # "x ray", "double you": one character each
         folded = pattern.sub(replacement, folded)
+    # Whisper writes the letter's name as "Double U": a W (VINs start WBA, WDD, WVW...)
+    folded = _DOUBLE_U.sub("w", folded)
     folded = _SPELLED.sub(_spelling, folded)
     raws = _TOKEN.findall(_SPELLED.sub(_spelling, text.replace("-", " ")))
     tokens = _TOKEN.findall(folded)
@@ -141,12 +151,15 @@ def hear(text: str, normaliser: VinNormaliser = normalise_vin) -> Heard:
         raws = tokens
     spelled = [_spelled(t) for t in tokens]
     kinds = [k or _compact(r) for k, r in zip(spelled, raws, strict=True)]
+    written = list(kinds)  # kinds, and sound-alikes beside written groups as well
     for i, token in enumerate(tokens):  # sound-alikes count beside a spelled character
         weak = "A" if token == "a" else _WEAK_WORDS.get(token)
         if kinds[i] is None and weak is not None:
             beside = [spelled[j] for j in (i - 1, i + 1) if 0 <= j < len(tokens)]
             if any(k is not None and k not in _REPEATS for k in beside):
-                kinds[i] = spelled[i] = weak
+                kinds[i] = spelled[i] = written[i] = weak
+            elif all(0 <= j < len(tokens) and written[j] for j in (i - 1, i + 1)):
+                written[i] = weak
     if not any(kinds):
         return Heard("", 0, 0, 0, 0)
     runs: list[list[str]] = [[]]  # stretches of characters, split by unexplained words
@@ -167,12 +180,17 @@ def hear(text: str, normaliser: VinNormaliser = normalise_vin) -> Heard:
         return "".join(c for c in normaliser(" ".join(said)).upper() if c.isalnum())
 
     one_by_one = chars_of([k for k in spelled if k is not None])
+    chars = chars_of([k for run in runs for k in run])
+    first = next(i for i, k in enumerate(kinds) if k is not None)
+    last = max(i for i, k in enumerate(kinds) if k is not None)
+    alternative = chars_of([k for k in written[first : last + 1] if k is not None])
     return Heard(
-        chars=chars_of([k for run in runs for k in run]),
+        chars=chars,
         noise=noise,
         longest_run=max(len(chars_of(run)) for run in runs),
         spelled=len(one_by_one),
         spelled_letters=_letters(one_by_one.replace("A", "")),
+        alternative=alternative if alternative != chars else "",
     )
 
 
@@ -287,6 +305,6 @@ def near_misses(
         if vin == heard or not check_digit_ok(vin):
             continue
         cost = mishearing_cost(heard, vin)
-        if cost <= max_cost:
+        if cost <= max_cost + 1e-9:  # three confusions at 0.4 each are 1.2000000000000002
             found.append(NearMiss(vin, round(cost, 2)))
     return sorted(found, key=lambda near: (near.cost, near.vin))

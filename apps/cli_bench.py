@@ -148,9 +148,14 @@ def _rerender(out: Path) -> int:
     # Plots whose series are kept in results.json are drawn again; the others (latency
     # distributions) stay as the run drew them.
     report.plot(
-        [r for r in results if r.name in ("rebuild", "replay", "agent")], out / "docs" / "bench"
+        [r for r in results if r.name in ("rebuild", "replay", "agent", "understanding")],
+        out / "docs" / "bench",
     )
-    plots = {r.name: [f"docs/bench/{r.name}.png"] for r in results}
+    plots = {
+        r.name: [f"docs/bench/{r.name}.png"]
+        for r in results
+        if (out / "docs" / "bench" / f"{r.name}.png").exists()
+    }
     report.write_markdown(
         out / "BENCHMARKS.md", results, quick=False, plots=plots, notes=_notes(results)
     )

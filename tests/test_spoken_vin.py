@@ -29,6 +29,8 @@ STOCK = [v.vin for v in Inventory.load()]
         ("I think it's three four", "34"),  # the pronoun is not a letter
         ("triple seven x ray five", "777X5"),
         ("double you b a", "WBA"),
+        ("Double-U, Bee, A, five, are, one", "WBA5R1"),  # letter names as Whisper writes them
+        ("Tee, Eff, See, Zee, Vee, Why, Ex", "TFCZVYX"),
     ],
 )
 def test_the_characters_in_an_utterance(said: str, chars: str) -> None:
@@ -87,3 +89,22 @@ def test_the_lookup_names_near_misses_in_stock_when_the_vin_is_wrong_or_not_foun
     ]
     assert services.lookup_vehicle("1HGCM82633A004352").result["candidates"] == []
     assert "candidates" not in services.lookup_vehicle(IN_STOCK).result
+
+
+def test_three_cheap_confusions_are_still_a_near_miss() -> None:
+    # K for H twice and B for D: 0.4 each, exactly the limit (and no float rounding past it)
+    assert [n.vin for n in near_misses("1GNSHNHB4SR626852", STOCK)] == ["1GNSKNKD4SR626852"]
+
+
+@pytest.mark.parametrize(
+    ("said", "chars", "alternative"),
+    [
+        ("VIN, PLEASE, 1FM5K8GC5RG754989", "1FM5K8GC5RG754989", ""),  # Whisper shouting
+        ("1GNSK and KD4, SR626852", "1GNSKKD4SR626852", "1GNSKNKD4SR626852"),
+    ],
+)
+def test_written_groups_and_the_sound_alikes_between_them(
+    said: str, chars: str, alternative: str
+) -> None:
+    heard = hear(said)
+    assert (heard.chars, heard.alternative) == (chars, alternative)

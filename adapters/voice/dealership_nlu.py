@@ -179,8 +179,46 @@ MODELS: dict[str, tuple[str, str]] = {
     "model s": ("Tesla", "Model S"), "wrangler": ("Jeep", "Wrangler"),
     "grand cherokee": ("Jeep", "Grand Cherokee"), "cherokee": ("Jeep", "Cherokee"),
     "jetta": ("Volkswagen", "Jetta"), "charger": ("Dodge", "Charger"),
-    "x3": ("BMW", "X3"), "x5": ("BMW", "X5"),
+    "x3": ("BMW", "X3"), "x5": ("BMW", "X5"), "330i": ("BMW", "330i"), "ev6": ("Kia", "EV6"),
+    "ioniq 5": ("Hyundai", "Ioniq 5"), "mach e": ("Ford", "Mustang Mach-E"),
 }  # fmt: skip
+
+_DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
+def spoken_forms(name: str) -> set[str]:
+    """How a recogniser may write a model name: "CX-5" as "cx 5", "cx5", "c x five"...
+
+    Letters and digits part ("rav4" is "rav 4"); a digit may come as its word; a short
+    run of letters may be spelled out ("cx" as "c x").
+    """
+    parts = re.findall(r"[a-z]+|\d+", name.lower())
+    choices: list[set[str]] = []
+    for part in parts:
+        forms = {part}
+        if part.isdigit():
+            forms.add(" ".join(_DIGIT_WORDS[int(d)] for d in part))
+        elif len(part) <= 3:
+            forms.add(" ".join(part))
+        choices.append(forms)
+    out = {""}
+    for i, forms in enumerate(choices):
+        out = {
+            f"{o}{glue}{f}".strip()
+            for o in out
+            for f in forms
+            # written glued only letters to digits: "cx5", "rav4", "330i"
+            for glue in ((" ", "") if i and (f.isdigit() or o[-1:].isdigit()) else (" ",))
+        }
+    return {o for o in out if o}
+
+
+# every alias in every spoken form ("cx five", "ev 6", "mazda3"); the hand-written ones win
+MODELS = {
+    **{form: car for alias, car in MODELS.items() for form in spoken_forms(alias)},
+    **{form: car for car in set(MODELS.values()) for form in spoken_forms(car[1])},
+    **MODELS,
+}
 
 
 def _fold_text(text: str) -> str:
@@ -215,29 +253,48 @@ class VehicleQuery:
         return {k: v for k, v in fields.items() if v is not None}
 
 
-def _find_alias(folded: str, table: dict[str, tuple[str, str]] | dict[str, str]) -> str | None:
+def _alias_pattern(alias: str) -> re.Pattern[str]:
+    # a plural counts: "any foresters", "two mustangs", "the tacomas"
+    return re.compile(rf"(?<!\S){re.escape(alias)}(?:s|es)?(?!\S)")
+
+
+def _find_alias(
+    folded: str, table: dict[str, tuple[str, str]] | dict[str, str]
+) -> tuple[str, re.Match[str]] | None:
+    """The longest alias of `table` said in `folded` (singular or plural), and where."""
     for alias in sorted(table, key=lambda a: (-len(a), a)):
-        if f" {alias} " in f" {folded} ":
-            return alias
+        if alias in folded and (found := _alias_pattern(alias).search(folded)):
+            return alias, found
     return None
 
 
-_MAX_CUES = (
+_CAP_CUES = (
     "under", "below", "less than", "up to", "max", "maximum", "at most", "no more than",
-    "cheaper than", "within", "budget is", "budget of", "around", "about", "for",
+    "not more than", "no higher than", "not over", "cheaper than", "within",
+    "budget is", "budget of", "at the most", "tops out at",
 )  # fmt: skip
+# an amount after these is a budget too, unless a cap is said outright as well
+_MAX_CUES = (*_CAP_CUES, "around", "about", "for")
 _MIN_CUES = ("over", "above", "more than", "at least", "minimum", "starting at", "from")
+# said after the amount: "twenty thousand or less", "30k max", "forty grand tops"
+_MAX_AFTER = ("or less", "or under", "or below", "or cheaper", "max", "maximum", "tops")
+
+
+def _cue(before: str, cues: Sequence[str]) -> int:
+    """The length of the longest cue `before` ends with (0: none)."""
+    return max((len(c) for c in cues if f" {before}".endswith(f" {c}")), default=0)
 
 
 def parse_vehicle_query(text: str) -> VehicleQuery:
     """Make, model, price range and model year from a caller's request."""
     folded = _fold_text(text)
     make = model = None
-    if alias := _find_alias(folded, MODELS):
-        make, model = MODELS[alias]
-        folded = f" {folded} ".replace(f" {alias} ", " ").strip()  # "f 150" is not a price
-    if alias := _find_alias(folded, MAKES):
-        make = MAKES[alias]
+    if said := _find_alias(folded, MODELS):
+        make, model = MODELS[said[0]]
+        at = said[1]
+        folded = f"{folded[: at.start()]} {folded[at.end() :]}".strip()  # "f 150": no price
+    if said := _find_alias(folded, MAKES):
+        make = MAKES[said[0]]
     tokens = _combine_years(tokenize(folded))
     min_price, max_price = _prices(tokens)
     years = [t.value for t in tokens if isinstance(t, _Year)]
@@ -296,17 +353,25 @@ def _prices(tokens: Sequence[Token]) -> tuple[int | None, int | None]:
             return min(low, b.value), max(low, b.value)
     lo: int | None = None
     hi: int | None = None
+    hi_said_as_cap = False
     for i, tok in enumerate(tokens):
         before = " ".join(ws[max(0, i - 3) : i])
-        is_min = any(before.endswith(c) for c in _MIN_CUES)
-        is_max = any(before.endswith(c) for c in _MAX_CUES)
+        after = " ".join(ws[i + 1 : i + 3])
+        # the longer cue wins: "no more than" is a cap, "more than" a floor
+        at_least, at_most = _cue(before, _MIN_CUES), _cue(before, _MAX_CUES)
+        capped_after = any(f"{after} ".startswith(f"{c} ") for c in _MAX_AFTER)
+        is_min = at_least > at_most and not capped_after
+        is_max = not is_min and bool(at_most or capped_after)
         if not _is_price(tok, is_min or is_max):
             continue
         assert isinstance(tok, Num)
+        as_cap = capped_after or _cue(before, _CAP_CUES) > 0
         if is_min:
             lo = tok.value
-        elif hi is None:
-            hi = tok.value  # "under 25k", or "$20,000" said as a budget
+        elif hi is None or (as_cap and not hi_said_as_cap):
+            # "under 25k", or "$20,000" said as a budget; a cap said outright wins over
+            # an amount after "for" ("a civic, 9k for, under 18,000")
+            hi, hi_said_as_cap = tok.value, as_cap
     return lo, hi
 
 
@@ -315,83 +380,3 @@ def _prices(tokens: Sequence[Token]) -> tuple[int | None, int | None]:
 
 def mentions_vin(text: str) -> bool:
     return has_phrase(text, "vin", "v i n", "vin number", "vehicle identification number")
-
-
-# --- contact details -----------------------------------------------------------------
-
-_NAME_STOP = frozenset(
-    "and i my is calling looking here the a an to from about with please at on "
-    "interested wondering just not sure".split()
-)
-
-
-def extract_name(text: str) -> str | None:
-    """Caller's name from "my name is ...", "my name's ..." or a leading "this is ..."."""
-    m = re.search(
-        r"(?:\bmy name is|\bmy name's|\bname is|^(?:hi |hello |hey )?this is)"
-        r"\s+([a-z][a-z'\-]*)(?:\s+([a-z][a-z'\-]*))?",
-        text.lower().strip(),
-    )
-    if not m or m.group(1) in _NAME_STOP:
-        return None
-    parts = [m.group(1)]
-    if m.group(2) and m.group(2) not in _NAME_STOP:
-        parts.append(m.group(2))
-    return " ".join(p.capitalize() for p in parts)
-
-
-def extract_phone(text: str) -> str | None:
-    """Digits of a 7-11 digit phone number said digit by digit or typed."""
-    best = ""
-    run = ""
-    for tok in tokenize(text):
-        if isinstance(tok, Num) and not tok.money and (tok.digits or tok.value == 0):
-            run += tok.digits or str(tok.value)
-            continue
-        if 7 <= len(run) <= 11 and len(run) > len(best):
-            best = run
-        run = ""
-    if 7 <= len(run) <= 11 and len(run) > len(best):
-        best = run
-    return best or None
-
-
-_DAYS = (
-    "today", "tonight", "tomorrow", "monday", "tuesday", "wednesday", "thursday",
-    "friday", "saturday", "sunday", "weekend", "next week",
-)  # fmt: skip
-_PARTS = ("morning", "afternoon", "evening", "noon", "lunchtime")
-
-
-def extract_time(text: str) -> str | None:
-    """A preferred time like "tomorrow at 10 am" or "saturday morning"."""
-    tokens = tokenize(text)
-    ws = words(tokens)
-    joined = " ".join(ws)
-    parts: list[str] = []
-    for day in _DAYS:
-        if f" {day} " in f" {joined} ":
-            parts.append("this weekend" if day == "weekend" else day)
-            break
-    for i, w in enumerate(ws):
-        if w == "at" and i + 1 < len(tokens):
-            hour = tokens[i + 1]
-            if isinstance(hour, Num) and 1 <= hour.value <= 12:
-                clock = str(hour.value)
-                rest = ws[i + 2 : i + 5]
-                minute = tokens[i + 2] if i + 2 < len(tokens) else None
-                if isinstance(minute, Num) and 0 <= minute.value < 60:
-                    clock += f":{minute.value:02d}"
-                    rest = ws[i + 3 : i + 6]
-                tail = " ".join(rest)
-                if tail.startswith(("a m", "am")) or "in the morning" in tail:
-                    clock += " am"
-                elif tail.startswith(("p m", "pm")) or tail.startswith(("in the afternoon",)):
-                    clock += " pm"
-                parts.append(f"at {clock}")
-                break
-    for part in _PARTS:
-        if part in ws and not any(part in p for p in parts):
-            parts.append("at noon" if part == "noon" else part)
-            break
-    return " ".join(parts) if parts else None

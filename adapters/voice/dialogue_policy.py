@@ -25,13 +25,8 @@ from livekit.agents.types import (
 from adapters.spoken_vin import say_vin
 from adapters.vin import VinNormaliser, normalise_vin
 
-from .dealership_nlu import (
-    extract_name,
-    extract_phone,
-    extract_time,
-    has_phrase,
-    parse_vehicle_query,
-)
+from .caller_details import extract_name, extract_phone, extract_time, phone_complete
+from .dealership_nlu import has_phrase, parse_vehicle_query
 from .policy_stream import Decision, PolicyStream, ReplyDecision, ToolCallDecision
 from .tool_replies import (
     BOOK_TEST_DRIVE,
@@ -42,6 +37,7 @@ from .tool_replies import (
     say_digits,
 )
 from .vin_capture import VinCapture, VinStep, reply_for
+from .vocabulary import strip_prompt_echo
 
 
 @dataclass(frozen=True)
@@ -103,6 +99,7 @@ class _Context:
     prompt: str = ""  # the agent's last words before the last user turn
     calls_after_user: dict[str, int] = field(default_factory=dict)  # tool -> #user turns
     known_vin: str | None = None
+    unheard: bool = False  # the last user turn was only Whisper reciting its prompt
     vin: VinStep = field(default_factory=lambda: VinStep("none"))  # the last turn, VIN-wise
 
 
@@ -121,7 +118,9 @@ def _read_context(chat_ctx: llm.ChatContext, capture: VinCapture) -> _Context:
     last_assistant = ""
     for item in chat_ctx.items:
         if isinstance(item, llm.ChatMessage):
-            text = (item.text_content or "").strip()
+            said = (item.text_content or "").strip()
+            text = strip_prompt_echo(said) if item.role == "user" else said
+            ctx.unheard = ctx.unheard if item.role != "user" else bool(said) and not text
             if item.role == "user" and text:
                 ctx.user_texts.append(text)
                 outputs = []
@@ -156,6 +155,17 @@ def _read_context(chat_ctx: llm.ChatContext, capture: VinCapture) -> _Context:
             )
         )
     return ctx
+
+
+def _answers(question: str, text: str) -> bool:
+    """`text` gives what a booking question asked for: a name, a phone number, a time."""
+    if "your name" in question:
+        return extract_name(text) is not None
+    if "phone number" in question:
+        return extract_phone(text) is not None
+    if "day and time" in question:
+        return extract_time(text) is not None
+    return False
 
 
 class DealershipDialoguePolicy(llm.LLM[Literal["metrics_collected", "error"]]):
@@ -208,6 +218,8 @@ class DealershipDialoguePolicy(llm.LLM[Literal["metrics_collected", "error"]]):
         ctx = _read_context(chat_ctx, VinCapture(self._vin_normaliser))
         if ctx.pending_outputs:
             return ReplyDecision(" ".join(self._describe(o) for o in ctx.pending_outputs))
+        if ctx.unheard:
+            return ReplyDecision("Sorry, I didn't catch that. Could you say it again?")
         if not ctx.user_texts:
             return ReplyDecision(self._greeting())
         if ctx.answered:  # asked to speak again without new input (generate_reply)
@@ -253,6 +265,10 @@ class DealershipDialoguePolicy(llm.LLM[Literal["metrics_collected", "error"]]):
         for tool, phrases in _INTENT_PHRASES.items():
             if has_phrase(text, *phrases):
                 return tool
+        for tool, what in _BOOKING_NOUN.items():
+            # the answer to the slot asked, whatever else was heard with it ("Camry 3, 1, 2...")
+            if ctx.prompt.endswith(f"for the {what}?") and _answers(ctx.prompt, text):
+                return tool
         if parse_vehicle_query(text).as_arguments() or has_phrase(text, *_CANCEL):
             return None  # a fresh question or a "never mind" ends the booking
         for tool, what in _BOOKING_NOUN.items():
@@ -276,6 +292,11 @@ class DealershipDialoguePolicy(llm.LLM[Literal["metrics_collected", "error"]]):
             return ReplyDecision(f"I can set that up. May I have your name for the {what}?")
         if phone is None:
             return ReplyDecision(f"Thanks, {name}. What's the best phone number for the {what}?")
+        if not phone_complete(phone):
+            return ReplyDecision(
+                f"I got {say_digits(phone)}, which is {len(phone)} digits. Could you say the "
+                f"whole phone number again, with the area code, for the {what}?"
+            )
         if when is None and tool == BOOK_TEST_DRIVE:
             return ReplyDecision(f"What day and time would you like for the {what}?")
         if tool not in tool_names:

@@ -77,6 +77,16 @@ def _best_window(chars: str) -> str | None:
     return next((w for w in reversed(windows) if check_digit_ok(w)), None)
 
 
+# A VIN read in one breath that came out this many characters short lost them in the
+# recogniser (Whisper writes "five five five" as "55"): the caller is done, and the
+# lookup's near misses say which car it was. Read in groups, it is a pause.
+_MAX_LOST = 2
+
+
+def _one_breath_short(said: str, so_far: str) -> bool:
+    return len(said) >= VIN_LENGTH - _MAX_LOST and len(so_far) < VIN_LENGTH
+
+
 def _read_out(text: str, heard: Heard) -> bool:
     """A VIN read out unasked, and not a model spelled out ("a c r v or an r a v four")."""
     return heard.looks_like_a_vin and parse_vehicle_query(text).model is None
@@ -159,11 +169,14 @@ class VinCapture:
             self.collecting, self.chars = False, ""  # on to something else
             return VinStep("none")
         self.collecting = True
-        self.chars += heard.chars
+        said = heard.chars
+        if heard.alternative and _best_window(self.chars + heard.alternative):
+            said = heard.alternative  # "00 and N4": the check digit says "and" was an N
+        self.chars += said
         if len(self.chars) < VIN_LENGTH:
-            if says_done(text):
+            if says_done(text) or _one_breath_short(said, self.chars):
                 return self._check(self.chars)
-            return VinStep("partial", heard=heard.chars, so_far=self.chars)
+            return VinStep("partial", heard=said, so_far=self.chars)
         if vin := _best_window(self.chars):
             so_far, self.collecting, self.chars = self.chars, False, ""
             self._read_back = vin  # a yes looks it up; reading it again starts afresh

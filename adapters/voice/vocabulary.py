@@ -8,6 +8,7 @@ audio by reciting the list. Whisper reads at most 223 prompt tokens.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from adapters.inventory import Inventory, Vehicle
@@ -45,3 +46,24 @@ def dealership_prompt(inventory: Inventory | None = None) -> str:
         f"A caller asks {DEALERSHIP_NAME} about {'; '.join(cars)}, "
         f"or about {_and(list(DEALERSHIP_WORDS))}."
     )
+
+
+# Whisper tiny.en sometimes answers short or unclear audio by reciting the prompt's frame
+# ("CME Auto Sales," for a time it could not make out; "Yes, go ahead. I'm CME Auto
+# Sales."). Callers say car names and the dealership's words themselves, so only the
+# frame counts as an echo: the dealership's name, with how Whisper introduces it.
+_ECHO = re.compile(
+    rf"(?:\b(?:i'?m|i am|this is|at|from|with)\s+)?\b{re.escape(DEALERSHIP_NAME)}\b[\s,.!?]*"
+    r"|\ba caller asks\b[\s,.]*",
+    re.IGNORECASE,
+)
+
+
+def strip_prompt_echo(transcript: str) -> str:
+    """The transcript without the decoding prompt's frame recited into it ("" if that
+    was all of it)."""
+    stripped = _ECHO.sub(" ", transcript)
+    if stripped == transcript:
+        return transcript
+    stripped = " ".join(stripped.split()).strip(" ,")
+    return stripped if any(c.isalnum() for c in stripped) else ""

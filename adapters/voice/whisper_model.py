@@ -22,6 +22,8 @@ import numpy as np  # noqa: E402
 from faster_whisper import WhisperModel  # noqa: E402
 from faster_whisper.tokenizer import Tokenizer  # noqa: E402
 
+from .vocabulary import strip_prompt_echo  # noqa: E402
+
 SAMPLE_RATE = 16000
 # Whisper's decoder context, and what a window of speech can plausibly hold: a cap on new
 # tokens stops a looping hallucination early and bounds the decode's CPU time
@@ -140,13 +142,21 @@ class WhisperTranscriber:
                     words.append((w.word.strip(), float(w.start), float(w.end), w.probability))
         if not texts:
             return Transcript("", 0.0, ())
+        text = " ".join(texts)
+        heard = strip_prompt_echo(text) if self._options.prompt else text
+        if not heard:
+            return Transcript("", 0.0, ())
+        if heard != text:
+            # the prompt recited into the transcript is not the caller's: keep what is left,
+            # without word timings, which would still name the recited words
+            text, words, own_alignment = heard, [], False
         if own_alignment:
             words = self._align(tokens, audio.size)
         if words:
             confidence = sum(w[3] for w in words) / len(words)
         else:  # the mean token probability, from the decoder's own log-probabilities
             confidence = math.exp(logprob_sum / max(len(tokens), 1))
-        return Transcript(" ".join(texts), min(max(confidence, 0.0), 1.0), tuple(words))
+        return Transcript(text, min(max(confidence, 0.0), 1.0), tuple(words))
 
     def _align(self, tokens: list[int], samples: int) -> list[tuple[str, float, float, float]]:
         """Word timings and probabilities from the decode's own encoder output."""

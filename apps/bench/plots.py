@@ -228,6 +228,39 @@ def _plot_agent(plt: Any, r: BenchResult) -> Any:
     )
 
 
+def _plot_understanding(plt: Any, r: BenchResult) -> Any:
+    """Left: word error rate per condition, Whisper beside pocketsphinx; right: task success
+    per input path; each with its target."""
+    wer: dict[str, float] = r.details["wer_percent"]
+    conditions = ["clean", "noise", "telephone"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
+    width = 0.38
+    for i, (recogniser, color) in enumerate((("whisper", "tab:blue"), ("pocketsphinx", "0.6"))):
+        xs = [c + (i - 0.5) * width for c in range(len(conditions))]
+        values = [wer[f"{recogniser}, {c}"] for c in conditions]
+        left.bar(xs, values, width, label=recogniser, color=color)
+        for x, v in zip(xs, values, strict=True):
+            left.text(x, v, f"{v:.0f}", ha="center", va="bottom", fontsize=8)
+    left.hlines([15, 25, 25], [-0.4, 0.6, 1.6], [0.4, 1.4, 2.4], colors="r", linestyles="--",
+                label="target")  # fmt: skip
+    left.set_xticks(range(len(conditions)), conditions)
+    left.set_ylabel("word error rate (%)")
+    left.set_title("Held-out speech")
+    left.legend(fontsize=8)
+    tasks = [f for f in r.figures if f.name.startswith("task success")]
+    labels = [f.name.removeprefix("task success, ") for f in tasks]
+    right.barh(range(len(tasks)), [f.value for f in tasks], color="tab:green")
+    right.set_yticks(range(len(tasks)), labels)
+    right.invert_yaxis()
+    right.axvline(90, color="r", linestyle="--", linewidth=1, label="target ≥ 90 %")
+    right.set_xlim(0, 100)
+    right.set_xlabel("dialogues with the right tool and arguments (%)")
+    right.set_title("Task success")
+    right.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
 _PLOTS = {
     "ingest": _plot_ingest,
     "live": _plot_live,
@@ -235,4 +268,5 @@ _PLOTS = {
     "replay": _plot_replay,
     "agent": _plot_agent,
     "voice": voice_figures.plot,
+    "understanding": _plot_understanding,
 }

@@ -127,3 +127,18 @@ def test_quick_understanding_bench_produces_sane_figures_and_both_tables(
     assert "| festival:kal_diphone |" in report
     assert "### Task success, by task type × input path" in report
     assert "| test drive booking |" in report
+
+
+def test_the_understanding_plot_draws_from_the_stored_figures(tmp_path: Path) -> None:
+    from apps.bench.common import BenchResult, Figure
+    from apps.bench.plots import plot
+
+    wer = {
+        f"{r}, {c}": 20.0
+        for r in ("whisper", "pocketsphinx")
+        for c in ("clean", "noise", "telephone")
+    }
+    figures = [Figure("understanding", "task success, whisper", 42.0, "%", "pocketsphinx", 36.0)]
+    result = BenchResult("understanding", figures, {"wer_percent": wer})
+    assert plot([result], tmp_path) == {"understanding": ["understanding.png"]}
+    assert (tmp_path / "understanding.png").stat().st_size > 1000

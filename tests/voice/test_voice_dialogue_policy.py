@@ -10,12 +10,8 @@ from livekit.agents import Agent, AgentSession, RunContext, function_tool, llm
 from livekit.agents.voice.run_result import RunResult
 
 from adapters.vin import extract_vin
-from adapters.voice.dealership_nlu import (
-    extract_name,
-    extract_phone,
-    extract_time,
-    parse_vehicle_query,
-)
+from adapters.voice.caller_details import extract_name, extract_phone, extract_time
+from adapters.voice.dealership_nlu import parse_vehicle_query
 from adapters.voice.dialogue_policy import PREAMBLES, DealershipDialoguePolicy
 
 

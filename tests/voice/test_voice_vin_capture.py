@@ -131,7 +131,8 @@ async def test_a_valid_vin_not_in_stock_but_near_one_that_is_is_asked_about() ->
 
 async def test_a_near_miss_the_caller_rejects_starts_over() -> None:
     dialogue = Dialogue()
-    reply = await dialogue.say("w b a five r one c zero zero t f seven three four zero nine")
+    await dialogue.say("the vin is w b a five r one c zero zero")
+    reply = await dialogue.say("t f seven three four zero nine")
     assert reply.endswith("Go on, 1 more character.")  # a character went missing
     reply = await dialogue.say("that's it")
     assert "which is 16 characters, not 17. Did you mean W B A" in reply
@@ -222,3 +223,24 @@ async def test_the_caller_may_leave_the_vin_for_something_else() -> None:
     assert (await dialogue.say("my vin is w b a")).startswith("W B A, got it.")
     assert "read me the VIN" not in await dialogue.say("never mind")
     assert dialogue.looked_up == []
+
+
+async def test_an_and_between_written_groups_is_an_n_when_the_check_digit_says_so() -> None:
+    dialogue = Dialogue()
+    assert await dialogue.say("my VIN is 1GNSK and KD4, SR626852") == (
+        "I have 1 G N, S K N, K D 4, S R 6, 2 6 8 5 2. Is that right?"
+    )
+    await dialogue.say("yes")
+    assert dialogue.looked_up == ["1GNSKNKD4SR626852"]
+
+
+async def test_a_vin_read_in_one_breath_with_a_character_lost_is_asked_about() -> None:
+    dialogue = Dialogue()
+    # the recogniser wrote "one one" as one 1: the caller is done, not pausing
+    reply = await dialogue.say("The VIN is 1FTFW1E50RF12937.")
+    assert dialogue.looked_up == ["1FTFW1E50RF12937"]
+    assert reply.endswith(
+        "Did you mean 1 F T, F W 1, E 5 0, R F 1, 1 2 9 3 7, the 2024 Ford F-150 on our lot?"
+    )
+    await dialogue.say("yes")
+    assert dialogue.looked_up == ["1FTFW1E50RF12937", "1FTFW1E50RF112937"]

@@ -264,3 +264,25 @@ async def test_a_flush_between_two_questions_keeps_both(whisper: WhisperSTT) -> 
     assert "toyota" in heard and "thursday" in heard, finals
     kinds = [ev.type for ev in events if ev.type in (E.START_OF_SPEECH, E.END_OF_SPEECH)]
     assert kinds == [E.START_OF_SPEECH, E.END_OF_SPEECH] * (len(kinds) // 2)
+
+
+def test_the_prompt_recited_into_a_transcript_is_not_the_callers(
+    whisper: WhisperSTT, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from types import SimpleNamespace
+
+    from adapters.voice.vocabulary import DEALERSHIP_NAME
+
+    model = whisper.transcriber._model
+    said = SimpleNamespace(text=f" Yes, go ahead. I'm {DEALERSHIP_NAME}.", tokens=[1, 2, 3],
+                           avg_logprob=-0.2, words=None)  # fmt: skip
+    monkeypatch.setattr(model, "transcribe", lambda *a, **k: ([said], None))
+    speech = np.zeros(16000, dtype=np.int16).tobytes()
+    heard = whisper.transcriber.transcribe(speech, final=True)
+    assert heard.text == "Yes, go ahead." and heard.words == ()
+    assert 0.0 < heard.confidence < 1.0  # the decoder's own, not a made-up one
+    only_echo = SimpleNamespace(
+        text=f" {DEALERSHIP_NAME},", tokens=[1], avg_logprob=-0.1, words=None
+    )
+    monkeypatch.setattr(model, "transcribe", lambda *a, **k: ([only_echo], None))
+    assert whisper.transcriber.transcribe(speech, final=True).text == ""
