@@ -50,8 +50,8 @@ def _serve(
     import uvicorn
 
     from adapters.livekit.tokens import LiveKitSettings
+    from adapters.passwords import pbkdf2_hash
     from apps.web.app import WebInputs, create_app
-    from apps.web.auth import hash_password
     from apps.web.settings import WebSettings
     from projections.registry import READ_MODELS
     from projections.worker import EventSource, ProjectionWorker
@@ -64,7 +64,7 @@ def _serve(
     )
     settings = WebSettings(
         admin_user="admin",
-        admin_password_hash=hash_password(PASSWORD, iterations=1000),
+        admin_password_hash=pbkdf2_hash(PASSWORD, iterations=1000),
         session_secret="bench-session-secret",
         livekit=LiveKitSettings(
             url="ws://127.0.0.1:7880", api_key="bench", api_secret="bench-secret-" * 3

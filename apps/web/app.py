@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -13,19 +14,22 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from adapters.accounts_store import account_directory
 from adapters.call_center import GroupCommitCallCenter
 from adapters.inventory import Inventory
 from adapters.livekit.webhooks import WebhookVerifier
 from adapters.postgres.login_throttle import LoginThrottle
 from adapters.storage import RecordingStore
 from adapters.tickets import ReconnectTickets
+from apps.usecases.accounts import StaffAccounts
 from apps.usecases.calls import CallAccess
 from apps.usecases.dealership import DealershipServices
+from apps.web import routes_accounts as account_routes
 from apps.web import routes_admin as admin
 from apps.web import routes_customer as customer
 from apps.web import routes_pages as pages
 from apps.web import routes_streams as streams
-from apps.web.auth import AdminAuth
+from apps.web.auth import StaffAuth
 from apps.web.dependencies import Dependencies
 from apps.web.errors import HANDLERS
 from apps.web.fanout import Broadcaster
@@ -67,6 +71,10 @@ def routes() -> list[Route | Mount]:
         Route("/api/admin/login", admin.login, methods=["POST"]),
         Route("/api/admin/logout", admin.logout, methods=["POST"]),
         Route("/api/admin/session", admin.session),
+        Route("/api/admin/me", admin.me),
+        Route("/api/admin/users", account_routes.list_users),
+        Route("/api/admin/users", account_routes.add_user, methods=["POST"]),
+        Route("/api/admin/users/{name}", account_routes.change_user, methods=["POST"]),
         Route("/api/admin/get-monitor-token", admin.monitor_token_endpoint, methods=["POST"]),
         Route("/api/admin/listen-ended", admin.listen_ended, methods=["POST"]),
         Route("/api/conversations", admin.list_conversations),
@@ -91,6 +99,12 @@ def create_app(inputs: WebInputs) -> Starlette:
     recordings = RecordingStore(s.s3) if s.s3 else None
     login_throttle = LoginThrottle(inputs.conninfo, s.login_throttle)
 
+    accounts = StaffAccounts(
+        account_directory(inputs.app.env),
+        first_admin=s.admin_user,
+        first_admin_hash=s.admin_password_hash,
+    )
+
     @contextlib.asynccontextmanager
     async def lifespan(web: Starlette) -> AsyncIterator[None]:
         if inputs.projections is not None:
@@ -98,6 +112,7 @@ def create_app(inputs: WebInputs) -> Starlette:
             inputs.projections.start()
         await queries.open()
         await login_throttle.open()
+        await asyncio.to_thread(accounts.bootstrap)
         await broadcaster.start()
         try:
             yield
@@ -105,6 +120,7 @@ def create_app(inputs: WebInputs) -> Starlette:
             await broadcaster.stop()
             await login_throttle.close()
             await queries.close()
+            accounts.directory.close()
             if inputs.projections is not None:
                 inputs.projections.stop()
 
@@ -136,9 +152,8 @@ def create_app(inputs: WebInputs) -> Starlette:
         settings=s,
         calls=CallAccess(inputs.app, s.livekit, tickets),
         dealership=DealershipServices(Inventory.load()),
-        auth=AdminAuth(
-            s.admin_user,
-            s.admin_password_hash,
+        auth=StaffAuth(
+            accounts,
             s.session_secret,
             ttl_s=s.session_ttl_s,
             secure_cookie=s.secure_cookies,

@@ -1,12 +1,9 @@
-"""Admin access: one admin account from the environment, a signed session cookie or
-bearer token, credentials compared in constant time against a PBKDF2 hash."""
+"""Staff access: named accounts (see `apps.usecases.accounts`), a signed session cookie or
+bearer token naming the account and its session epoch, and route guards by right."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import secrets
+import asyncio
 from collections.abc import Awaitable, Callable
 from functools import wraps
 
@@ -14,53 +11,32 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
 from starlette.responses import Response
 
+from apps.usecases.accounts import Staff, StaffAccounts
 from apps.web.dependencies import deps
 from apps.web.errors import ApiError
 
 COOKIE = "cc_admin"
-ITERATIONS = 210_000
 
 
-def hash_password(password: str, *, salt: bytes | None = None, iterations: int = ITERATIONS) -> str:
-    salt = salt or secrets.token_bytes(16)
-    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
-    b64 = base64.b64encode
-    return f"pbkdf2_sha256${iterations}${b64(salt).decode()}${b64(digest).decode()}"
+class StaffAuth:
+    """Signs sessions and finds the signed-in person of a request."""
 
-
-def verify_password(password: str, encoded: str) -> bool:
-    try:
-        scheme, iterations, salt, expected = encoded.split("$")
-    except ValueError:
-        return False
-    if scheme != "pbkdf2_sha256":
-        return False
-    digest = hashlib.pbkdf2_hmac(
-        "sha256", password.encode(), base64.b64decode(salt), int(iterations)
-    )
-    return hmac.compare_digest(digest, base64.b64decode(expected))
-
-
-class AdminAuth:
     def __init__(
-        self, username: str, password_hash: str, secret: str, *, ttl_s: int, secure_cookie: bool
+        self, accounts: StaffAccounts, secret: str, *, ttl_s: int, secure_cookie: bool
     ) -> None:
-        self.username = username
-        self.password_hash = password_hash
+        self.accounts = accounts
         self.ttl_s = ttl_s
         self.secure_cookie = secure_cookie
         self._signer = URLSafeTimedSerializer(secret, salt="callcenter-admin")
 
-    def check(self, username: str, password: str) -> bool:
-        # Both comparisons always run, so timing says nothing about which was wrong.
-        name_ok = hmac.compare_digest(username.encode(), self.username.encode())
-        password_ok = verify_password(password, self.password_hash)
-        return name_ok and password_ok
+    def check(self, username: str, password: str) -> Staff | None:
+        """Blocking (the KDF and the store): run it in a thread."""
+        return self.accounts.sign_in(username, password)
 
-    def issue(self, username: str) -> str:
-        return self._signer.dumps({"u": username})
+    def issue(self, staff: Staff) -> str:
+        return self._signer.dumps({"u": staff.name, "e": staff.session_epoch})
 
-    def user(self, request: Request) -> str | None:
+    async def user(self, request: Request) -> Staff | None:
         token = request.cookies.get(COOKIE)
         header = request.headers.get("authorization", "")
         if header.lower().startswith("bearer "):
@@ -71,8 +47,12 @@ class AdminAuth:
             data = self._signer.loads(token, max_age=self.ttl_s)
         except BadSignature:
             return None
-        user = data.get("u") if isinstance(data, dict) else None
-        return user if user == self.username else None
+        if not isinstance(data, dict):
+            return None
+        name, epoch = data.get("u"), data.get("e")
+        if not isinstance(name, str) or not isinstance(epoch, int):
+            return None
+        return await asyncio.to_thread(self.accounts.current, name, epoch)
 
     def set_cookie(self, response: Response, token: str) -> None:
         response.set_cookie(
@@ -94,15 +74,39 @@ class AdminAuth:
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-def admin_required(endpoint: Endpoint) -> Endpoint:
-    """401 JSON for API clients without a valid session or bearer token."""
+async def _signed_in(request: Request) -> Staff:
+    staff = await deps(request).auth.user(request)
+    if staff is None:
+        raise ApiError(401, "unauthorized", "sign in required")
+    request.state.admin = staff.name  # who, for every audited act
+    request.state.role = staff.role
+    request.state.staff = staff
+    return staff
+
+
+def signed_in(endpoint: Endpoint) -> Endpoint:
+    """401 JSON without a valid session or bearer token; any role may pass."""
 
     @wraps(endpoint)
     async def guarded(request: Request) -> Response:
-        user = deps(request).auth.user(request)
-        if user is None:
-            raise ApiError(401, "unauthorized", "admin login required")
-        request.state.admin = user
+        await _signed_in(request)
         return await endpoint(request)
 
     return guarded
+
+
+def requires(right: str) -> Callable[[Endpoint], Endpoint]:
+    """401 JSON when not signed in, 403 JSON when the account's role lacks ``right``."""
+
+    def decorate(endpoint: Endpoint) -> Endpoint:
+        @wraps(endpoint)
+        async def guarded(request: Request) -> Response:
+            staff = await _signed_in(request)
+            if not staff.may(right):
+                raise ApiError(403, "forbidden", f"the {staff.role} role may not do this ({right})")
+            return await endpoint(request)
+
+        guarded.required_right = right  # type: ignore[attr-defined]
+        return guarded
+
+    return decorate

@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # annotations only: the modules below import this one
     from adapters.storage import RecordingStore
     from apps.usecases.calls import CallAccess
     from apps.usecases.dealership import DealershipServices
-    from apps.web.auth import AdminAuth
+    from apps.web.auth import StaffAuth
     from apps.web.fanout import Broadcaster
     from apps.web.metrics import Metrics
     from apps.web.ratelimit import RateLimiter
@@ -29,7 +29,7 @@ class Dependencies:
     settings: WebSettings
     calls: CallAccess
     dealership: DealershipServices
-    auth: AdminAuth
+    auth: StaffAuth
     login_throttle: LoginThrottle
     token_limiter: RateLimiter
     queries: ReadModelQueries

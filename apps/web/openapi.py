@@ -14,11 +14,16 @@ def _json(schema: dict[str, Any]) -> dict[str, Any]:
     return {"content": {"application/json": {"schema": schema}}}
 
 
-def _responses(ok: str, *codes: int, ok_schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"200": {"description": ok, **_json(ok_schema or {"type": "object"})}}
+def _responses(
+    ok: str, *codes: int, ok_schema: dict[str, Any] | None = None, ok_status: int = 200
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        str(ok_status): {"description": ok, **_json(ok_schema or {"type": "object"})}
+    }
     reasons = {
         400: "malformed request",
         401: "not authorised",
+        403: "the signed-in role may not do this",
         404: "unknown id",
         409: "refused by the call's state",
         413: "body too large",
@@ -131,6 +136,50 @@ SPEC: dict[str, Any] = {
                 "responses": _responses("session", 401),
             }
         },
+        "/api/admin/me": {
+            "get": {
+                "summary": "who is signed in, their role and its rights",
+                "security": ADMIN,
+                "responses": _responses("name, role, can", 401),
+            }
+        },
+        "/api/admin/users": {
+            "get": {
+                "summary": "every staff account (admins)",
+                "security": ADMIN,
+                "responses": _responses("accounts", 401, 403),
+            },
+            "post": {
+                "summary": "add a staff account (admins)",
+                "security": ADMIN,
+                "requestBody": _body(
+                    {
+                        "name": {"type": "string", "maxLength": 64},
+                        "role": {"enum": ["supervisor", "auditor", "analyst", "admin"]},
+                        "password": {"type": "string", "minLength": 10, "maxLength": 256},
+                    },
+                    ["name", "role", "password"],
+                ),
+                "responses": _responses("added", *BODY_ERRORS, 401, 403, 409, ok_status=201),
+            },
+        },
+        "/api/admin/users/{name}": {
+            "post": {
+                "summary": "change an account's role or password, or disable it (admins)",
+                "security": ADMIN,
+                "parameters": [
+                    {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "requestBody": _body(
+                    {
+                        "role": {"enum": ["supervisor", "auditor", "analyst", "admin"]},
+                        "password": {"type": "string", "minLength": 10, "maxLength": 256},
+                        "enabled": {"const": False},
+                    }
+                ),
+                "responses": _responses("changed", *BODY_ERRORS, 401, 403, 404, 409),
+            }
+        },
         "/api/admin/get-monitor-token": {
             "post": {
                 "summary": "a hidden listen-only token for a call (audited)",
@@ -138,7 +187,7 @@ SPEC: dict[str, Any] = {
                 "requestBody": _body(
                     {"conversation_id": {"type": "string", "format": "uuid"}}, ["conversation_id"]
                 ),
-                "responses": _responses("token", *BODY_ERRORS, 401, 404, 409),
+                "responses": _responses("token", *BODY_ERRORS, 401, 403, 404, 409),
             }
         },
         "/api/admin/listen-ended": {
@@ -152,7 +201,7 @@ SPEC: dict[str, Any] = {
                     },
                     ["conversation_id", "listen_id"],
                 ),
-                "responses": _responses("recorded", *BODY_ERRORS, 401, 404, 409),
+                "responses": _responses("recorded", *BODY_ERRORS, 401, 403, 404, 409),
             }
         },
         "/api/conversations": {
@@ -173,7 +222,7 @@ SPEC: dict[str, Any] = {
                     },
                     {"name": "cursor", "in": "query", "schema": {"type": "string"}},
                 ],
-                "responses": _responses("a page of conversations", 401, 422),
+                "responses": _responses("a page of conversations", 401, 403, 422),
             }
         },
         "/api/conversations/{id}": {
@@ -181,7 +230,7 @@ SPEC: dict[str, Any] = {
                 "summary": "one conversation",
                 "security": ADMIN,
                 "parameters": [CONVERSATION_ID],
-                "responses": _responses("conversation", 401, 404),
+                "responses": _responses("conversation", 401, 403, 404),
             }
         },
         "/api/conversations/{id}/transcript": {
@@ -189,7 +238,7 @@ SPEC: dict[str, Any] = {
                 "summary": "final lines and interims",
                 "security": ADMIN,
                 "parameters": [CONVERSATION_ID],
-                "responses": _responses("transcript", 401, 404),
+                "responses": _responses("transcript", 401, 403, 404),
             }
         },
         "/api/conversations/{id}/timeline": {
@@ -204,7 +253,7 @@ SPEC: dict[str, Any] = {
                         "schema": {"type": "string", "format": "date-time"},
                     },
                 ],
-                "responses": _responses("timeline", 401, 404, 422),
+                "responses": _responses("timeline", 401, 403, 404, 422),
             }
         },
         "/api/conversations/{id}/recording": {
@@ -212,7 +261,7 @@ SPEC: dict[str, Any] = {
                 "summary": "a short-lived URL of the recording",
                 "security": ADMIN,
                 "parameters": [CONVERSATION_ID],
-                "responses": _responses("url", 401, 404, 503),
+                "responses": _responses("url", 401, 403, 404, 503),
             }
         },
         "/api/stream": {
@@ -239,6 +288,7 @@ SPEC: dict[str, Any] = {
                         "content": {"text/event-stream": {"schema": {"type": "string"}}},
                     },
                     "401": {"description": "not authorised", **_json(ERROR)},
+                    "403": {"description": "the signed-in role may not do this", **_json(ERROR)},
                     "404": {"description": "unknown", **_json(ERROR)},
                 },
             }

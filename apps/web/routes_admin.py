@@ -1,5 +1,5 @@
-"""Admin endpoints: login, conversations and their transcripts, timelines, recordings,
-and listen-in tokens (audited)."""
+"""Staff endpoints: login, conversations and their transcripts, timelines, recordings,
+and listen-in tokens (audited); each guarded by the right it needs (domain/accounts.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from apps.web import body
-from apps.web.auth import admin_required
+from apps.web.auth import requires, signed_in
 from apps.web.dependencies import deps
 from apps.web.errors import ApiError
 from domain.ids import ROOM_NAME_PATTERN
@@ -48,8 +48,9 @@ async def login(request: Request) -> JSONResponse:
             headers={"Retry-After": str(wait_s)},
             retry_after_s=wait_s,
         )
-    # PBKDF2 takes a good fraction of a second: off the event loop.
-    if not await asyncio.to_thread(auth.check, username, password):
+    # the KDF takes a good fraction of a second: off the event loop
+    staff = await asyncio.to_thread(auth.check, username, password)
+    if staff is None:
         failed = await throttle.failed(username, address)
         d.metrics.logins["failed"] += 1
         log.warning(
@@ -62,8 +63,8 @@ async def login(request: Request) -> JSONResponse:
         raise ApiError(401, "invalid_credentials", "wrong username or password")
     await throttle.succeeded(username, address)
     d.metrics.logins["succeeded"] += 1
-    token = auth.issue(username)
-    response = JSONResponse({"token": token, "username": username})
+    token = auth.issue(staff)
+    response = JSONResponse({"token": token, "username": staff.name, "role": staff.role})
     auth.set_cookie(response, token)
     return response
 
@@ -74,9 +75,16 @@ async def logout(request: Request) -> JSONResponse:
     return response
 
 
-@admin_required
+@signed_in
 async def session(request: Request) -> JSONResponse:
-    return JSONResponse({"username": request.state.admin})
+    return JSONResponse({"username": request.state.admin, "role": request.state.role})
+
+
+@signed_in
+async def me(request: Request) -> JSONResponse:
+    """Who is signed in and what their role may do, for the dashboard to show and hide."""
+    staff = request.state.staff
+    return JSONResponse({"name": staff.name, "role": staff.role, "can": staff.rights})
 
 
 async def _conversation_or_404(request: Request, raw: Any) -> dict[str, Any]:
@@ -87,7 +95,7 @@ async def _conversation_or_404(request: Request, raw: Any) -> dict[str, Any]:
     return dict(row)
 
 
-@admin_required
+@requires("act_on_calls")
 async def monitor_token_endpoint(request: Request) -> JSONResponse:
     """A hidden, subscribe-only token for one call; the listen-in is recorded for audit."""
     data = await body.read_json(request)
@@ -100,7 +108,7 @@ async def monitor_token_endpoint(request: Request) -> JSONResponse:
     return JSONResponse(dataclasses.asdict(grant))
 
 
-@admin_required
+@requires("act_on_calls")
 async def listen_ended(request: Request) -> JSONResponse:
     data = await body.read_json(request)
     raw = body.string(data, "conversation_id", required=True, max_len=64)
@@ -111,7 +119,7 @@ async def listen_ended(request: Request) -> JSONResponse:
     return JSONResponse({"ok": True})
 
 
-@admin_required
+@requires("watch_calls")
 async def list_conversations(request: Request) -> JSONResponse:
     status = request.query_params.get("status") or None
     if status not in (None, "active", "ended"):
@@ -130,12 +138,12 @@ async def list_conversations(request: Request) -> JSONResponse:
     return JSONResponse({"items": items, "next_cursor": next_cursor})
 
 
-@admin_required
+@requires("watch_calls")
 async def get_conversation(request: Request) -> JSONResponse:
     return JSONResponse(await _conversation_or_404(request, request.path_params["id"]))
 
 
-@admin_required
+@requires("watch_calls")
 async def transcript(request: Request) -> JSONResponse:
     row = await _conversation_or_404(request, request.path_params["id"])
     lines, interims = await deps(request).queries.transcript(uuid.UUID(row["conversation_id"]))
@@ -149,7 +157,7 @@ async def transcript(request: Request) -> JSONResponse:
     )
 
 
-@admin_required
+@requires("replay_calls")
 async def timeline(request: Request) -> JSONResponse:
     row = await _conversation_or_404(request, request.path_params["id"])
     at = None
@@ -165,7 +173,7 @@ async def timeline(request: Request) -> JSONResponse:
     return JSONResponse(result.to_dict())
 
 
-@admin_required
+@requires("replay_calls")
 async def recording(request: Request) -> JSONResponse:
     row = await _conversation_or_404(request, request.path_params["id"])
     d = deps(request)

@@ -27,18 +27,18 @@ async def login_page(request: Request) -> Response:
     return _page("login.html")
 
 
-def _require_login(request: Request) -> Response | None:
-    if deps(request).auth.user(request) is None:
+async def _require_login(request: Request) -> Response | None:
+    if await deps(request).auth.user(request) is None:
         return RedirectResponse(f"/admin/login?next={quote(request.url.path)}", status_code=303)
     return None
 
 
 async def admin_page(request: Request) -> Response:
-    return _require_login(request) or _page("admin.html")
+    return await _require_login(request) or _page("admin.html")
 
 
 async def timeline_page(request: Request) -> Response:
-    return _require_login(request) or _page("timeline.html")
+    return await _require_login(request) or _page("timeline.html")
 
 
 async def healthz(request: Request) -> JSONResponse:

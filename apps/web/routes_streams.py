@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from apps.web import body
-from apps.web.auth import admin_required
+from apps.web.auth import requires
 from apps.web.dependencies import deps
 from apps.web.errors import ApiError
 from apps.web.fanout import RESYNC
@@ -94,13 +94,13 @@ def _response(stream: AsyncIterator[Any]) -> Response:
     )
 
 
-@admin_required
+@requires("watch_calls")
 async def dashboard_stream(request: Request) -> Response:
     _last_event_id(request)  # refuse a bad header before the stream starts
     return _response(_stream(request, None))
 
 
-@admin_required
+@requires("watch_calls")
 async def conversation_stream(request: Request) -> Response:
     cid = body.uuid_value(request.path_params["id"], "conversation id", status=404)
     if await deps(request).queries.conversation(cid) is None:

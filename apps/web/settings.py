@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from adapters.livekit.tokens import LiveKitSettings
+from adapters.passwords import hash_password
 from adapters.postgres.login_throttle import ThrottlePolicy
 from adapters.storage import S3Settings
-from apps.web.auth import hash_password
 
 
 class ConfigError(ValueError):

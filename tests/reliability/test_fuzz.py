@@ -20,7 +20,13 @@ from apps.web.openapi import SPEC
 from tests.readmodels import db_rows, fold_rows
 from tests.web.conftest import WebServer, serve, web_settings
 
-schema = schemathesis.openapi.from_dict(SPEC).exclude(path_regex=r"stream$")
+# not the account changes: a fuzzed password change or a second admin disabling the first
+# would lock the fuzzer out of every other route (tests/web/test_staff_accounts.py)
+schema = (
+    schemathesis.openapi.from_dict(SPEC)
+    .exclude(path_regex=r"stream$")
+    .exclude(path="/api/admin/users/{name}")
+)
 
 
 @pytest.fixture(scope="module")

@@ -17,11 +17,11 @@ import uvicorn
 from adapters.call_center import GroupCommitCallCenter
 from adapters.livekit.tokens import LiveKitSettings
 from adapters.livekit.webhooks import sign_webhook
+from adapters.passwords import pbkdf2_hash
 from adapters.postgres.database import DatabaseSettings
 from adapters.postgres.login_throttle import ThrottlePolicy
 from adapters.storage import S3Settings
 from apps.web.app import WebInputs, create_app
-from apps.web.auth import hash_password
 from apps.web.settings import WebSettings
 from projections.registry import READ_MODELS
 from projections.worker import EventSource, ProjectionWorker
@@ -81,7 +81,7 @@ class WebServer:
 def web_settings(s3: S3Settings | None = None, rate: int = 10_000) -> WebSettings:
     return WebSettings(
         admin_user="admin",
-        admin_password_hash=hash_password(ADMIN_PASSWORD, iterations=1000),
+        admin_password_hash=pbkdf2_hash(ADMIN_PASSWORD, iterations=1000),
         session_secret="test-session-secret",
         livekit=LiveKitSettings(url="ws://127.0.0.1:7880", api_key=API_KEY, api_secret=API_SECRET),
         s3=s3,

@@ -118,7 +118,7 @@ def test_a_customer_token_opens_no_admin_route_or_stream(web: WebServer) -> None
         for how in ({"headers": {"Authorization": f"Bearer {grant['token']}"}},):
             r = httpx.request(method, f"{web.url}{path}", json={}, **how)  # type: ignore[arg-type]
             assert r.status_code == 401, (method, path)
-            assert r.json() == {"error": "unauthorized", "reason": "admin login required"}
+            assert r.json() == {"error": "unauthorized", "reason": "sign in required"}
         with httpx.Client(cookies={COOKIE: grant["token"]}) as client:
             r = client.request(method, f"{web.url}{path}", json={})
             assert r.status_code == 401, (method, path)

@@ -21,6 +21,10 @@ from tests.web.conftest import (
 
 ADMIN_ROUTES = [
     ("GET", "/api/admin/session"),
+    ("GET", "/api/admin/me"),
+    ("GET", "/api/admin/users"),
+    ("POST", "/api/admin/users"),
+    ("POST", "/api/admin/users/someone"),
     ("POST", "/api/admin/get-monitor-token"),
     ("POST", "/api/admin/listen-ended"),
     ("GET", "/api/conversations"),
@@ -129,11 +133,12 @@ def test_login(web: WebServer) -> None:
         cookie = admin.cookies.jar
         set_cookie = [c for c in cookie if c.name == "cc_admin"][0]
         assert set_cookie.has_nonstandard_attr("HttpOnly")
-        assert admin.get("/api/admin/session").json() == {"username": "admin"}
+        assert admin.get("/api/admin/session").json() == {"username": "admin", "role": "admin"}
         assert admin.get("/admin").status_code == 200
         admin.post("/api/admin/logout")
     assert httpx.get(f"{web.url}/api/admin/session", headers=web.bearer()).json() == {
-        "username": "admin"
+        "username": "admin",
+        "role": "admin",
     }
 
 

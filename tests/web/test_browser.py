@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,41 @@ def test_dashboard_live_call_transcript_reload_and_timeline(web: WebServer, page
         "data-status", "ended", timeout=10_000
     )
     shot(page, "06-timeline-start")
+
+
+def _sign_in(page: Page, web: WebServer, name: str, password: str) -> None:
+    page.goto(f"{web.url}/admin/login?next=/admin")
+    page.get_by_test_id("login-username").fill(name)
+    page.get_by_test_id("login-password").fill(password)
+    page.get_by_test_id("login-submit").click()
+    expect(page).to_have_url(f"{web.url}/admin")
+
+
+def test_the_dashboard_shows_who_is_signed_in_and_hides_what_the_role_may_not_do(
+    web: WebServer, page: Page
+) -> None:
+    password = "a long enough password"
+    with closing(web.admin()) as admin:
+        for name, role in (("aud", "auditor"), ("ana", "analyst")):
+            body = {"name": name, "role": role, "password": password}
+            assert admin.post("/api/admin/users", json=body).status_code == 201
+    room = "call-roles"
+    cid = str(conversation_id_for_room(room))
+    web.webhook(room_event("room_started", room))
+    web.webhook(room_event("participant_joined", room, participant=participant("customer-r1")))
+
+    _sign_in(page, web, "aud", password)
+    expect(page.get_by_test_id("admin-user")).to_have_text("aud (auditor)")
+    page.locator(f'[data-testid="call-row"][data-conversation-id="{cid}"]').click(timeout=15_000)
+    expect(page.get_by_test_id("detail-body")).to_be_visible()
+    expect(page.get_by_test_id("timeline-link")).to_be_visible()
+    expect(page.get_by_test_id("listen-button")).to_be_hidden()  # auditors do not act on calls
+    shot(page, "07-auditor-dashboard")
+    page.get_by_test_id("logout-button").click()
+    expect(page).to_have_url(f"{web.url}/admin/login")
+
+    _sign_in(page, web, "ana", password)
+    expect(page.get_by_test_id("admin-user")).to_have_text("ana (analyst)")
+    expect(page.get_by_test_id("dashboard-error")).to_contain_text("may not watch calls")
+    expect(page.get_by_test_id("call-row")).to_have_count(0)
+    shot(page, "08-analyst-dashboard")

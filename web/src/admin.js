@@ -1,6 +1,6 @@
 // Admin dashboard ("/admin"): live list of calls, silence alerts, and the selected call.
 import { apiGet } from './lib/api.js';
-import { bindLogout, handleAuthError, requireSession } from './lib/auth.js';
+import { bindLogout, handleAuthError, requireStaff, staffLabel } from './lib/auth.js';
 import { byTestId, setError, setPill } from './lib/dom.js';
 import { SyncedStream, streamStatusText } from './lib/sse.js';
 import { CallList } from './admin/calls.js';
@@ -42,11 +42,18 @@ function rememberSelection(id) {
 
 async function main() {
   bindLogout(ui.logout);
-  const session = await requireSession();
-  ui.user.textContent = session.username || '';
+  const staff = await requireStaff();
+  ui.user.textContent = staffLabel(staff);
+  const can = new Set(staff.can || []);
+  if (!can.has('watch_calls')) {
+    // the role sees no call at all: say so rather than fail on every request
+    setError(ui.error, `Signed in as ${staff.role}: this role may not watch calls.`);
+    setPill(ui.stream, 'Not permitted', 'neutral');
+    return;
+  }
 
   let calls = null;
-  const detail = new CallDetail((conv) => calls && calls.upsert(conv));
+  const detail = new CallDetail((conv) => calls && calls.upsert(conv), can);
   calls = new CallList({
     list: byTestId('calls-list'),
     empty: byTestId('calls-empty'),

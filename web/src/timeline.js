@@ -1,6 +1,6 @@
 // Call timeline page ("/admin/conversations/{id}/timeline").
 import { ApiError, apiGet, convPath } from './lib/api.js';
-import { bindLogout, handleAuthError, requireSession } from './lib/auth.js';
+import { bindLogout, handleAuthError, requireStaff, staffLabel } from './lib/auth.js';
 import { byTestId, debounce, h, pillKind, setChildren, setError, setPill } from './lib/dom.js';
 import { fmtDateTime, fmtDuration, fmtOffset, label, parseTime } from './lib/format.js';
 import { RecordingPlayer } from './lib/recording.js';
@@ -202,8 +202,7 @@ async function main() {
     setError(ui.error, 'No call id in the address.');
     return;
   }
-  const session = await requireSession();
-  ui.user.textContent = session.username || '';
+  ui.user.textContent = staffLabel(await requireStaff());
   let tl;
   try {
     tl = await apiGet(convPath(id, '/timeline'));

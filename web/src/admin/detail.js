@@ -13,9 +13,13 @@ import { isNewer, recordingText } from './calls.js';
 const CALL_EVENTS = ['interim', 'final', 'reply', 'state', 'lookup', 'tool', 'silence', 'recording', 'participant', 'conversation', 'latency'];
 
 export class CallDetail {
-  /** @param {(conv: object) => void} onConversation  called with every fresher Conversation row */
-  constructor(onConversation) {
+  /**
+   * @param {(conv: object) => void} onConversation  called with every fresher Conversation row
+   * @param {Set<string>} can  the signed-in role's rights: what it may not do is not shown
+   */
+  constructor(onConversation, can = new Set()) {
     this.onConversation = onConversation || (() => {});
+    this.can = can;
     this.ui = {
       empty: byTestId('detail-empty'),
       body: byTestId('detail-body'),
@@ -58,6 +62,7 @@ export class CallDetail {
     });
     this.id = null;
     this.conv = null;
+    this.ui.listen.hidden = !can.has('act_on_calls');
     this.stream = null;
 
     this.ui.listen.addEventListener('click', () => this.startListening());
@@ -213,7 +218,10 @@ export class CallDetail {
     ].filter(Boolean).join(' · ');
     const live = c.status === 'active' || c.status === 'requested';
     ui.listen.disabled = !live || this.listen.active;
-    if (c.recording_status === 'completed') this.player.show(c.conversation_id);
+    if (c.recording_status === 'completed' && this.can.has('replay_calls')) {
+      this.player.show(c.conversation_id);
+    }
+    ui.timeline.hidden = !this.can.has('replay_calls');
   }
 
   showLatency(seconds) {
@@ -248,7 +256,7 @@ export class CallDetail {
     const listening = state === 'listening';
     const busy = state === 'connecting';
     ui.stop.hidden = !(listening || busy);
-    ui.listen.hidden = listening || busy;
+    ui.listen.hidden = listening || busy || !this.can.has('act_on_calls');
     const live = this.conv && (this.conv.status === 'active' || this.conv.status === 'requested');
     ui.listen.disabled = busy || listening || !live;
     ui.meter.hidden = !listening;

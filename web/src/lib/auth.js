@@ -25,14 +25,19 @@ export function handleAuthError(err) {
   return false;
 }
 
-/** GET /api/admin/session → {username}; redirects to login on 401. */
-export async function requireSession() {
+/** GET /api/admin/me → {name, role, can: [rights]}; redirects to login on 401. */
+export async function requireStaff() {
   try {
-    return await apiGet('/api/admin/session');
+    return await apiGet('/api/admin/me');
   } catch (err) {
     if (handleAuthError(err)) return new Promise(() => {}); // navigation under way
     throw err;
   }
+}
+
+/** "ann (supervisor)": who is signed in, as the page header shows it. */
+export function staffLabel(staff) {
+  return staff && staff.name ? `${staff.name} (${staff.role})` : '';
 }
 
 /** Wire a logout button: POST /api/admin/logout, then go to the login page. */
