@@ -278,6 +278,47 @@ class EndListenIn(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class CoachAgent(Command):
+    method = Conversation.coach
+    supervisor: str
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class BargeIn(Command):
+    method = Conversation.barge_in
+    supervisor: str
+    participant_identity: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TakeOver(Command):
+    method = Conversation.take_over
+    supervisor: str
+    participant_identity: str
+    via: str = "takeover"
+
+
+@dataclass(frozen=True, kw_only=True)
+class HandBack(Command):
+    method = Conversation.hand_back
+    supervisor: str
+    reason: str = "supervisor"
+
+
+@dataclass(frozen=True, kw_only=True)
+class EndCallBySupervisor(Command):
+    method = Conversation.end_by_supervisor
+    supervisor: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequestHuman(Command):
+    method = Conversation.request_human
+    utterance: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class MeasureTurn(Command):
     method = Conversation.measure_turn
     speech_id: str = ""

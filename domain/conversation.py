@@ -22,9 +22,10 @@ from domain.meta import EventMeta
 from domain.monitoring import MonitoringPart
 from domain.recording import RecordingPart
 from domain.speech import SpeechPart
+from domain.supervision import SupervisionPart
 
 
-class Conversation(SpeechPart, ActivityPart, RecordingPart, MonitoringPart):
+class Conversation(SpeechPart, ActivityPart, RecordingPart, MonitoringPart, SupervisionPart):
     """A call, from the token request to the last recording result.
 
     Lifecycle and participants live here; speech, activity, recording and monitoring
@@ -96,6 +97,10 @@ class Conversation(SpeechPart, ActivityPart, RecordingPart, MonitoringPart):
         self.silence_active = False
         self.recordings: dict[str, str] = {}
         self.listen_ins: dict[str, str] = {}
+        self.control = "ai"
+        self.controller: str | None = None
+        self.coaching_count = 0
+        self.human_requested = False
         self.caller_identity: str | None = None
 
     # --- lifecycle -----------------------------------------------------------------------

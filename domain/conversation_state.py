@@ -40,6 +40,10 @@ class ConversationState(Aggregate):
     silence_active: bool
     recordings: dict[str, str]
     listen_ins: dict[str, str]
+    control: str
+    controller: str | None
+    coaching_count: int
+    human_requested: bool
     caller_identity: str | None
 
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:

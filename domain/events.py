@@ -242,6 +242,39 @@ class ListenInEnded(ConversationEvent):
     supervisor: str
 
 
+# --- supervision -----------------------------------------------------------------------
+
+
+class SupervisorCoached(ConversationEvent):
+    supervisor: str
+    text: str
+    position: int  # the 1-based count of coaching notes on this call
+
+
+class SupervisorBargedIn(ConversationEvent):
+    supervisor: str
+    participant_identity: str
+
+
+class SupervisorTookOver(ConversationEvent):
+    supervisor: str
+    participant_identity: str
+    via: str  # "takeover" | "escalation"
+
+
+class CallHandedBack(ConversationEvent):
+    supervisor: str
+    reason: str  # "supervisor" | "supervisor_left"
+
+
+class CallEndedBySupervisor(ConversationEvent):
+    supervisor: str
+
+
+class HumanRequested(ConversationEvent):
+    utterance: str
+
+
 # --- quality ---------------------------------------------------------------------------
 
 

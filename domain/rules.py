@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from domain.errors import InvalidCommand
 
-SPEAKERS = frozenset({"customer", "assistant"})
+SPEAKERS = frozenset({"customer", "assistant", "supervisor"})
 PARTICIPANT_KINDS = frozenset({"customer", "agent", "supervisor", "other"})
 USER_STATES = frozenset({"speaking", "listening", "away"})
 AGENT_STATES = frozenset({"initializing", "idle", "listening", "thinking", "speaking"})
@@ -22,6 +22,12 @@ def text(value: str, what: str, *, limit: int = MAX_NAME, allow_empty: bool = Fa
         raise InvalidCommand(f"{what} is longer than {limit} characters")
     if "\x00" in value:  # PostgreSQL text and jsonb cannot hold it: the read side would fail
         raise InvalidCommand(f"{what} must not contain NUL characters")
+    return value
+
+
+def one_of(value: str, allowed: tuple[str, ...], what: str) -> str:
+    if value not in allowed:
+        raise InvalidCommand(f"{what} must be one of {', '.join(allowed)}")
     return value
 
 

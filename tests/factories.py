@@ -100,6 +100,21 @@ def every_kind_of_command(room: str) -> list[c.Command]:
         c.StartListenIn(room_name=r, meta=m(18), listen_id="l1", supervisor="sup"),
         c.StartListenIn(room_name=r, meta=m(18), listen_id="l2", supervisor="sup"),
         c.EndListenIn(room_name=r, meta=m(19), listen_id="l1"),
+        c.RequestHuman(room_name=r, meta=m(19), utterance="can I talk to a person"),
+        c.CoachAgent(room_name=r, meta=m(19), supervisor="sup", text="say: one moment"),
+        c.TakeOver(
+            room_name=r,
+            meta=m(19),
+            supervisor="sup",
+            participant_identity="supervisor-sup-1",
+            via="escalation",
+        ),  # fmt: skip
+        c.HandBack(room_name=r, meta=m(19), supervisor="sup"),
+        c.BargeIn(
+            room_name=r, meta=m(19), supervisor="sup", participant_identity="supervisor-sup-2"
+        ),
+        c.HandBack(room_name=r, meta=m(19), supervisor="sup", reason="supervisor_left"),
+        c.EndCallBySupervisor(room_name=r, meta=m(19), supervisor="sup"),
         c.MeasureTurn(
             room_name=r,
             meta=m(20),

@@ -125,6 +125,21 @@ STORED: dict[str, tuple[int, tuple[str, ...]]] = {
         1,
         ("component", "message", "recoverable"),
     ),
+    "domain.supervision:SupervisionPart.SupervisorCoached": (
+        1,
+        ("position", "supervisor", "text"),
+    ),
+    "domain.supervision:SupervisionPart.SupervisorBargedIn": (
+        1,
+        ("participant_identity", "supervisor"),
+    ),
+    "domain.supervision:SupervisionPart.SupervisorTookOver": (
+        1,
+        ("participant_identity", "supervisor", "via"),
+    ),
+    "domain.supervision:SupervisionPart.CallHandedBack": (1, ("reason", "supervisor")),
+    "domain.supervision:SupervisionPart.CallEndedBySupervisor": (1, ("supervisor",)),
+    "domain.supervision:SupervisionPart.HumanRequested": (1, ("utterance",)),
 }
 
 ROOM = "declared"
