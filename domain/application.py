@@ -259,9 +259,10 @@ class CallCenter(Application[UUID]):
         input's dedup key (on the first event it made, or on its own if it made none).
         `made` gets, per recorded command, where its events are in the batch.
 
-        Unless `verified` (planned inside the store's lock, from what is stored), an
-        uncached conversation is only assumed new: a refusal decided on that assumption
-        raises Stale, so that the store is asked before anyone is told no."""
+        Unless `verified` (planned inside the store's lock, from what is stored), a cached
+        conversation may be behind the store and an uncached one is only assumed new: a
+        refusal decided on either raises Stale, so that the store is asked before anyone
+        is told no."""
         claimed: set[str] = set()
         keyed: list[tuple[int, str]] = []
         new_events: dict[int, list[Any]] = {}
@@ -282,7 +283,9 @@ class CallCenter(Application[UUID]):
                     conversation = Conversation.open(command.room_name, command.meta)
                 command.apply(conversation)
             except DomainError as e:
-                if fresh and not verified:
+                if not verified:
+                    # decided on what this process last saw, which another writer (the
+                    # agent, another web process) may have moved on: the store confirms it
                     raise Stale() from e
                 results[i] = Outcome("rejected", cid, error=e)
                 if not fresh and conversation is not None:

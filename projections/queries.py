@@ -15,6 +15,7 @@ from adapters.postgres.event_log import EventLog
 from projections.conversations import CONVERSATIONS
 from projections.jsonable import jsonable
 from projections.recordings import RECORDINGS
+from projections.supervision import ESCALATIONS, SUPERVISOR_ACTS
 from projections.transcript import TRANSCRIPT_INTERIMS, TRANSCRIPT_LINES
 
 Row = dict[str, Any]
@@ -111,6 +112,21 @@ class ReadModelQueries:
             (conversation_id,),
         )
         return rows[0] if rows else None
+
+    async def escalations(self) -> list[Row]:
+        """Callers waiting for a person, longest waiting first."""
+        return await self._all(
+            f"SELECT e.conversation_id, c.room_name, e.requested_at, e.utterance "
+            f"FROM {ESCALATIONS.name} e JOIN {CONVERSATIONS.name} c USING (conversation_id) "
+            "WHERE e.state = 'waiting' AND c.status <> 'ended' ORDER BY e.requested_at LIMIT 200"
+        )
+
+    async def supervisor_acts(self, conversation_id: UUID) -> list[Row]:
+        return await self._all(
+            f"SELECT position, action, supervisor, detail, occurred_at FROM {SUPERVISOR_ACTS.name} "
+            "WHERE conversation_id = %s ORDER BY position",
+            (conversation_id,),
+        )
 
     async def projection_positions(self) -> dict[str, int]:
         rows = await self._all("SELECT name, position FROM projection_generations WHERE active")

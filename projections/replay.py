@@ -53,6 +53,8 @@ class Timeline:
     transcript: list[dict[str, Any]] = field(default_factory=list)
     interims: list[dict[str, Any]] = field(default_factory=list)
     recordings: list[dict[str, Any]] = field(default_factory=list)
+    #: Who spoke for the dealership when: [{"from_s", "to_s", "who": "AI"|"supervisor"|"both"}]
+    control_spans: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = jsonable(dataclasses.asdict(self))
@@ -65,6 +67,12 @@ _ACTOR: EventTable[Callable[[Any], str]] = EventTable(
         ev.AgentReplied: lambda e: "assistant",
         ev.ListenInStarted: lambda e: str(e.supervisor),
         ev.ListenInEnded: lambda e: str(e.supervisor),
+        ev.SupervisorCoached: lambda e: str(e.supervisor),
+        ev.SupervisorBargedIn: lambda e: str(e.supervisor),
+        ev.SupervisorTookOver: lambda e: str(e.supervisor),
+        ev.CallHandedBack: lambda e: str(e.supervisor),
+        ev.CallEndedBySupervisor: lambda e: str(e.supervisor),
+        ev.HumanRequested: lambda e: "customer",
         ev.ParticipantJoined: lambda e: str(e.identity),
         ev.ParticipantLeft: lambda e: str(e.identity),
         ev.ParticipantConnectionAborted: lambda e: str(e.identity),
@@ -126,7 +134,37 @@ def build_timeline(
         transcript=store.rows(TRANSCRIPT_LINES),
         interims=store.rows(TRANSCRIPT_INTERIMS),
         recordings=store.rows(RECORDINGS),
+        control_spans=control_spans(entries),
     )
+
+
+#: Who speaks for the dealership after each of these events, by the entries' type names
+#: (the aggregate's subclasses keep their base's name)
+_CONTROL = {
+    ev.SupervisorBargedIn.__name__: "both",
+    ev.SupervisorTookOver.__name__: "supervisor",
+    ev.CallHandedBack.__name__: "AI",
+}
+_ENDED = ev.CallEnded.__name__
+
+
+def control_spans(entries: list[TimelineEntry]) -> list[dict[str, Any]]:
+    """The call cut into spans of "AI", "supervisor" and "both", in seconds from its start."""
+    if not entries:
+        return []
+    spans: list[dict[str, Any]] = []
+    who, since = "AI", 0.0
+    end = entries[-1].offset_s
+    for entry in entries:
+        next_who = _CONTROL.get(entry.type)
+        if entry.type == _ENDED:
+            end = entry.offset_s
+            break
+        if next_who is not None and next_who != who:
+            spans.append({"from_s": since, "to_s": entry.offset_s, "who": who})
+            who, since = next_who, entry.offset_s
+    spans.append({"from_s": since, "to_s": max(end, since), "who": who})
+    return [s for s in spans if s["to_s"] > s["from_s"] or len(spans) == 1]
 
 
 def resolve_conversation(app: Any, conversation_or_room: str) -> UUID:

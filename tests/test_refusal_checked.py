@@ -39,3 +39,32 @@ def test_an_uncached_conversation_is_read_before_a_command_is_refused(db) -> Non
     finally:
         web.close()
         agent.close()
+
+
+def test_a_conversation_cached_before_another_writer_moved_it_is_read_before_a_refusal(db) -> None:  # type: ignore[no-untyped-def]
+    web, agent = CallCenter(env=db.eventsourcing_env()), CallCenter(env=db.eventsourcing_env())
+    room = "call-cached-stale"
+    try:
+        web.record(c.RequestCall(room_name=room, meta=meta("api"), participant_identity="cust-1"))
+        # the agent records the caller asking for a person; the web process's cached copy
+        # of the conversation does not have it
+        agent.record(
+            c.RequestHuman(room_name=room, meta=meta("agent"), utterance="a person please")
+        )
+        accepted = web.record_many(
+            [
+                c.TakeOver(
+                    room_name=room,
+                    meta=meta("api"),
+                    supervisor="sue",
+                    participant_identity="supervisor-sue-1",
+                    via="escalation",
+                )
+            ]
+        )[0]
+        assert accepted.error is None and accepted.status == "recorded"
+        kinds = [type(e).__name__ for _, e in web.log_of(conversation_id_for_room(room))]
+        assert kinds == ["Opened", "CallRequested", "HumanRequested", "SupervisorTookOver"]
+    finally:
+        web.close()
+        agent.close()

@@ -91,3 +91,20 @@ def test_nothing_is_done_to_an_ended_call() -> None:
         with pytest.raises(CallAlreadyEnded):
             act()
     assert call.collect_events() == []
+
+
+def test_the_timeline_cuts_the_call_into_ai_supervisor_and_both() -> None:
+    from projections.replay import build_timeline
+
+    call = Conversation.open(ROOM, meta("api", at=0))
+    call.request_call("customer-ann", "Ann", meta("api", at=1))
+    call.barge_in("sue", "supervisor-sue-1", meta("api", at=10))
+    call.take_over("sue", "supervisor-sue-1", "takeover", meta("api", at=20))
+    call.hand_back("sue", "supervisor", meta("api", at=30))
+    call.end("completed", meta("webhook", at=40))
+    events = list(enumerate(call.collect_events(), start=1))
+    spans = build_timeline(call.id, events).control_spans
+    assert [s["who"] for s in spans] == ["AI", "both", "supervisor", "AI"]
+    bounds = [(s["from_s"], s["to_s"]) for s in spans]
+    assert all(a < b for a, b in bounds) and bounds[0][0] == 0.0
+    assert [b for _, b in bounds[:-1]] == [a for a, _ in bounds[1:]]  # no gap, no overlap

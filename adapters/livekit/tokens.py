@@ -1,4 +1,5 @@
-"""LiveKit access tokens: customers join one room briefly; supervisors listen hidden."""
+"""LiveKit access tokens: customers join one room briefly; supervisors listen hidden, or
+speak in one call when they barge in or take it over."""
 
 from __future__ import annotations
 
@@ -68,6 +69,31 @@ def monitor_token(s: LiveKitSettings, room_name: str, identity: str, supervisor:
                 can_publish_data=False,
                 can_subscribe=True,
                 hidden=True,
+            )
+        )
+        .to_jwt()
+    )
+
+
+def speaking_token(s: LiveKitSettings, room_name: str, identity: str, supervisor: str) -> str:
+    """A supervisor's microphone in this one call: seen and heard by the caller and the
+    agent, publishing audio only (no camera, no screen, no data)."""
+    return (
+        api.AccessToken(s.api_key, s.api_secret)
+        .with_identity(identity)
+        .with_name(f"Supervisor {supervisor}")
+        .with_ttl(s.monitor_token_ttl)
+        .with_metadata(json.dumps({"role": "supervisor", "supervisor": supervisor}))
+        .with_attributes({"role": "supervisor"})
+        .with_grants(
+            api.VideoGrants(
+                room_join=True,
+                room=room_name,
+                can_publish=True,
+                can_publish_sources=["microphone"],
+                can_publish_data=False,
+                can_subscribe=True,
+                hidden=False,
             )
         )
         .to_jwt()

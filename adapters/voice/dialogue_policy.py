@@ -26,6 +26,7 @@ from adapters.spoken_vin import say_vin
 from adapters.vin import VinNormaliser, normalise_vin
 
 from .caller_details import extract_name, extract_phone, extract_time, phone_complete
+from .coaching import follow, pending_guidance
 from .dealership_nlu import has_phrase, parse_vehicle_query
 from .policy_stream import Decision, PolicyStream, ReplyDecision, ToolCallDecision
 from .tool_replies import (
@@ -214,7 +215,15 @@ class DealershipDialoguePolicy(llm.LLM[Literal["metrics_collected", "error"]]):
     # --- decisions ------------------------------------------------------------------
 
     def decide(self, chat_ctx: llm.ChatContext, tool_names: Collection[str]) -> Decision:
-        """What to do next given the conversation and the callable tool names."""
+        """What to do next given the conversation and the callable tool names; a
+        supervisor's "say:" or "offer:" guidance shapes the next reply."""
+        decision = self._decide(chat_ctx, tool_names)
+        guidance = pending_guidance(chat_ctx)
+        if guidance is not None and isinstance(decision, ReplyDecision):
+            return ReplyDecision(follow(decision.text, guidance))
+        return decision
+
+    def _decide(self, chat_ctx: llm.ChatContext, tool_names: Collection[str]) -> Decision:
         ctx = _read_context(chat_ctx, VinCapture(self._vin_normaliser))
         if ctx.pending_outputs:
             return ReplyDecision(" ".join(self._describe(o) for o in ctx.pending_outputs))

@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from livekit import rtc
-from livekit.agents import Agent, ModelSettings, RunContext, function_tool, stt
+from livekit.agents import Agent, ModelSettings, RunContext, function_tool, llm, stt
+from livekit.agents.llm import StopResponse
 
 from adapters.voice.dialogue_policy import FILLER
 from apps.agent.facts import Facts
+from apps.agent.supervision import SupervisorDesk
 from apps.usecases.dealership import Booking, DealershipServices
 from domain import commands as c
 
@@ -60,6 +62,18 @@ class DealershipAssistant(Agent):
         self._services = services or DealershipServices()
         self._on_speech = on_speech
         self.typed_vins: set[str] = set()  # VINs the caller typed on the page, normalised
+        self.desk: SupervisorDesk | None = None  # a supervisor's acts on this call
+
+    async def on_user_turn_completed(
+        self, turn_ctx: llm.ChatContext, new_message: llm.ChatMessage
+    ) -> None:
+        """While a supervisor has the call the AI keeps listening (the caller's words stay
+        in its context) but does not answer."""
+        if self.desk is None:
+            return
+        if not self.desk.may_answer():
+            raise StopResponse()
+        self.desk.caller_said(new_message.text_content or "", turn_ctx)
 
     async def stt_node(
         self, audio: AsyncIterable[rtc.AudioFrame], model_settings: ModelSettings

@@ -24,6 +24,7 @@ from apps.agent.facts import Facts
 from apps.agent.room_events import RoomEvents
 from apps.agent.session_events import SessionEvents
 from apps.agent.silence import SilenceMonitor
+from apps.agent.supervision import SupervisorDesk
 from apps.agent.turns import turn_handling
 from apps.agent.typed_vin import TypedVins
 from apps.usecases.dealership import DealershipServices
@@ -76,6 +77,8 @@ class Call:
         self.session.on("error", self._apologise_if_the_llm_failed)
         self.typed_vins = TypedVins(self.session)
         self.assistant.typed_vins = self.typed_vins.vins
+        self.desk = SupervisorDesk(self.session, self.facts)
+        self.assistant.desk = self.desk
         self.close_event: CloseEvent | None = None
         self._closed_ev = asyncio.Event()
         self._recording_attached = self._audio_seen = False
@@ -90,6 +93,8 @@ class Call:
         the recorder, greet the caller, and watch the line for silence."""
         if room is not None:
             room.on("data_received", self.typed_vins.data_received)
+            room.on("data_received", self.desk.data_received)
+            room.on("active_speakers_changed", self.desk.active_speakers_changed)
             await self.session.start(self.assistant, room=room, record=False)
         else:
             await self.session.start(self.assistant, record=False)

@@ -24,11 +24,13 @@ from adapters.tickets import ReconnectTickets
 from apps.usecases.accounts import StaffAccounts
 from apps.usecases.calls import CallAccess
 from apps.usecases.dealership import DealershipServices
+from apps.usecases.supervision import Supervision
 from apps.web import routes_accounts as account_routes
 from apps.web import routes_admin as admin
 from apps.web import routes_customer as customer
 from apps.web import routes_pages as pages
 from apps.web import routes_streams as streams
+from apps.web import routes_supervisor as supervisor
 from apps.web.auth import StaffAuth
 from apps.web.dependencies import Dependencies
 from apps.web.errors import HANDLERS
@@ -77,6 +79,14 @@ def routes() -> list[Route | Mount]:
         Route("/api/admin/users/{name}", account_routes.change_user, methods=["POST"]),
         Route("/api/admin/get-monitor-token", admin.monitor_token_endpoint, methods=["POST"]),
         Route("/api/admin/listen-ended", admin.listen_ended, methods=["POST"]),
+        Route("/api/admin/conversations/{id}/coach", supervisor.coach, methods=["POST"]),
+        Route("/api/admin/conversations/{id}/barge", supervisor.barge, methods=["POST"]),
+        Route("/api/admin/conversations/{id}/takeover", supervisor.takeover, methods=["POST"]),
+        Route("/api/admin/conversations/{id}/handback", supervisor.handback, methods=["POST"]),
+        Route("/api/admin/conversations/{id}/end", supervisor.end, methods=["POST"]),
+        Route("/api/admin/conversations/{id}/accept", supervisor.accept, methods=["POST"]),
+        Route("/api/admin/conversations/{id}/acts", supervisor.acts),
+        Route("/api/admin/escalations", supervisor.escalations),
         Route("/api/conversations", admin.list_conversations),
         Route("/api/conversations/{id}", admin.get_conversation),
         Route("/api/conversations/{id}/transcript", admin.transcript),
@@ -151,6 +161,7 @@ def create_app(inputs: WebInputs) -> Starlette:
         app=inputs.app,
         settings=s,
         calls=CallAccess(inputs.app, s.livekit, tickets),
+        supervision=Supervision(inputs.app, s.livekit),
         dealership=DealershipServices(Inventory.load()),
         auth=StaffAuth(
             accounts,

@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # annotations only: the modules below import this one
     from adapters.storage import RecordingStore
     from apps.usecases.calls import CallAccess
     from apps.usecases.dealership import DealershipServices
+    from apps.usecases.supervision import Supervision
     from apps.web.auth import StaffAuth
     from apps.web.fanout import Broadcaster
     from apps.web.metrics import Metrics
@@ -28,6 +29,7 @@ class Dependencies:
     app: GroupCommitCallCenter
     settings: WebSettings
     calls: CallAccess
+    supervision: Supervision
     dealership: DealershipServices
     auth: StaffAuth
     login_throttle: LoginThrottle

@@ -43,6 +43,8 @@ _DASHBOARD_UPDATES: EventTable[bool] = EventTable(
             ev.VehicleLookedUp,
             ev.ListenInStarted,
             ev.ListenInEnded,
+            ev.HumanRequested,
+            ev.SupervisorTookOver,
         ),
         True,
     )
@@ -90,6 +92,12 @@ def _recording(e: Any) -> tuple[str, dict[str, Any]]:
     return "recording", recording_data(e)
 
 
+def _supervisor(action: str, *names: str) -> _Render:
+    """A supervisor's act: who, which act, and its details (the coaching text, the
+    identity they speak as, why the call was handed back)."""
+    return lambda e: ("supervisor", {"action": action, **_fields(e, "supervisor", *names)})
+
+
 _CALL: EventTable[_Render] = EventTable(
     {
         ev.InterimTranscriptRecorded: lambda e: (
@@ -132,6 +140,18 @@ _CALL: EventTable[_Render] = EventTable(
         ev.ParticipantJoined: _participant("joined"),
         ev.ParticipantLeft: _participant("left"),
         ev.ParticipantConnectionAborted: _participant("aborted"),
+        ev.SupervisorCoached: _supervisor("coach", "text", "position"),
+        ev.SupervisorBargedIn: _supervisor("barge", "participant_identity"),
+        ev.SupervisorTookOver: lambda e: (
+            "supervisor",
+            {
+                "action": "accept" if e.via == "escalation" else "takeover",
+                **_fields(e, "supervisor", "participant_identity"),
+            },
+        ),
+        ev.CallHandedBack: _supervisor("handback", "reason"),
+        ev.CallEndedBySupervisor: _supervisor("end"),
+        ev.HumanRequested: lambda e: ("escalation", _fields(e, "utterance")),
         ev.TurnLatencyMeasured: lambda e: (
             "latency",
             _fields(

@@ -53,17 +53,21 @@ async def test_synthesize_gives_audible_mono_pcm_at_the_voices_rate(piper: Piper
 
 
 async def test_whisper_understands_the_voice(piper: PiperTTS) -> None:
-    frames = await _frames(piper.synthesize(SECOND))
-    pcm = np.frombuffer(rtc.combine_audio_frames(frames).data, dtype=np.int16)
-    pcm16k = resample(pcm, VOICE_RATE, 16000).tobytes()
     transcriber = WhisperTranscriber(
         load_whisper(whisper_model_dir({}), 2, "test"), WhisperOptions()
     )
-    heard = transcriber.transcribe(pcm16k, final=False).text
+    heard: list[str] = []
     # Piper samples its noise afresh on every synthesis, so the same sentence comes out a
-    # little differently each time: tiny.en heard 0-18 % wrong over runs. A garbled or
-    # silent voice is near 100 %.
-    assert word_error_rate(SECOND, heard) <= 0.35, heard
+    # little differently each time: tiny.en heard 0-41 % wrong over runs. A garbled or
+    # silent voice is near 100 % every time, so the best of three syntheses tells them apart.
+    for _ in range(3):
+        frames = await _frames(piper.synthesize(SECOND))
+        pcm = np.frombuffer(rtc.combine_audio_frames(frames).data, dtype=np.int16)
+        pcm16k = resample(pcm, VOICE_RATE, 16000).tobytes()
+        heard.append(transcriber.transcribe(pcm16k, final=False).text)
+        if word_error_rate(SECOND, heard[-1]) <= 0.2:
+            break
+    assert min(word_error_rate(SECOND, h) for h in heard) <= 0.2, heard
 
 
 class RecordingPiper(PiperTTS):

@@ -1,0 +1,217 @@
+"""A supervisor acts on a real call (livekit-server, the agent worker, the web app): coaches
+the AI, takes the call over (the caller hears the supervisor and no AI audio), hands it
+back, accepts a caller's request for a person, and ends the call. Each act is recorded
+once, naming the supervisor."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from livekit import api, rtc
+
+from apps.bench.voice_caller import Caller
+from apps.bench.voice_speech import VOICES, Utterance, synthesise
+from apps.stack.secrets_store import local_secrets
+from apps.stack.stack import LocalStack
+from domain.ids import conversation_id_for_room
+from tests.e2e.conftest import ADMIN_PASSWORD
+from tests.e2e.livekit_client import join, publish_wav, wait_for
+
+pytestmark = pytest.mark.e2e
+
+QUIET_S = 1.5
+COACHED = "Our service desk opens at seven tomorrow morning"
+SAID = {
+    "hours": "When does your service department open?",
+    "while_taken": "Great, and is the Camry a hybrid?",
+    "after": "Do you have any Toyota cars for sale?",
+    "person": "Can I talk to a real person please?",
+}
+
+
+@dataclass
+class Supervised:
+    conversation_id: str
+    room: str
+    replies: list[str] = field(default_factory=list)
+    takeover: dict[str, Any] = field(default_factory=dict)
+    accept: dict[str, Any] = field(default_factory=dict)
+    escalations: list[dict[str, Any]] = field(default_factory=list)
+    acts: list[dict[str, Any]] = field(default_factory=list)
+    caller_heard_supervisor: int = 0
+    ai_frames_while_taken_over: int = -1
+    answered_after_handback: bool = False
+    coach_answer: float | None = None
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    refused_second_takeover: int = 0
+    reaction_logged: bool = False
+
+
+def _events(stack: LocalStack, cid: str) -> list[tuple[str, dict[str, Any]]]:
+    from uuid import UUID
+
+    return [(type(e).__name__, {**vars(e)}) for _, e in stack.runtime.app.log_of(UUID(cid))]
+
+
+async def _supervised_call(stack: LocalStack, said: dict[str, Utterance], wav: Path) -> Supervised:
+    admin = httpx.Client(base_url=stack.web_url, timeout=20)
+    r = admin.post("/api/admin/login", json={"username": "admin", "password": ADMIN_PASSWORD})
+    assert r.status_code == 200, r.text
+    grant = httpx.post(f"{stack.web_url}/api/get-token", json={"participant_name": "Sam"}).json()
+    rec = Supervised(str(conversation_id_for_room(grant["room_name"])), grant["room_name"])
+    act = f"/api/admin/conversations/{rec.conversation_id}"
+    customer, heard = await join(grant["livekit_url"], grant["token"])
+    caller = Caller(customer)
+    await caller.start()
+    await wait_for(lambda: bool(caller.audible), 90, "the agent's greeting")
+    assert await caller.wait_quiet(caller.audible[0], QUIET_S, 60)
+
+    async def turn(key: str) -> float | None:
+        spoken = await caller.say(said[key])
+        answer = await caller.wait_heard(spoken.ended_mono, 20)
+        await caller.wait_quiet(answer or spoken.ended_mono, QUIET_S, 60)
+        return answer
+
+    # coaching: the next reply is the supervisor's words, the caller never hears the note
+    r = admin.post(f"{act}/coach", json={"text": f"say: {COACHED}"})
+    assert r.status_code == 200 and r.json()["ok"] is True and r.json()["position"] > 0, r.text
+    rec.coach_answer = await turn("hours")
+
+    # take over: the supervisor's voice reaches the caller, the AI's does not
+    r = admin.post(f"{act}/takeover")
+    assert r.status_code == 200, r.text
+    rec.takeover = r.json()
+    rec.refused_second_takeover = admin.post(f"{act}/takeover").status_code
+    supervisor, _ = await join(rec.takeover["livekit_url"], rec.takeover["token"])
+    await publish_wav(supervisor, wav)
+    identity = rec.takeover["participant_identity"]
+    await wait_for(lambda: heard.audible_frames.get(identity, 0) > 50, 30, "the supervisor's voice")
+    rec.caller_heard_supervisor = heard.audible_frames.get(identity, 0)
+    before = len(caller.audible)
+    spoken = await caller.say(said["while_taken"])
+    await asyncio.sleep(8.0)  # the AI would have answered by now
+    rec.ai_frames_while_taken_over = len(
+        [t for t in caller.audible[before:] if t > spoken.ended_mono - 5]
+    )
+
+    # hand back: the AI answers again
+    assert admin.post(f"{act}/handback").status_code == 200
+    await caller.wait_quiet(time.monotonic(), QUIET_S, 30)
+    rec.answered_after_handback = await turn("after") is not None
+    await supervisor.disconnect()
+
+    # a caller asking for a person: queued, then accepted
+    await turn("person")
+    await wait_for(
+        lambda: any(n == "HumanRequested" for n, _ in _events(stack, rec.conversation_id)),
+        20,
+        "the request for a person",
+    )
+    rec.escalations = admin.get("/api/admin/escalations").json()["items"]
+    r = admin.post(f"{act}/accept")
+    assert r.status_code == 200, r.text
+    rec.accept = r.json()
+
+    # end: recorded, and the room closes
+    assert admin.post(f"{act}/end").status_code == 200
+    await wait_for(
+        lambda: customer.connection_state == rtc.ConnectionState.CONN_DISCONNECTED,
+        30,
+        "the call to end",
+    )
+
+    def finished() -> bool:
+        rec.events = _events(stack, rec.conversation_id)
+        return any(n == "RoomFinished" for n, _ in rec.events)
+
+    await wait_for(finished, 60, "the room to finish", interval=1.0)
+    rec.replies = [d["text"] for n, d in rec.events if n == "AgentReplied"]
+    await asyncio.sleep(2.0)  # the projections catch up
+    rec.acts = admin.get(f"{act}/acts").json()["items"]
+    log = Path(stack.options.data_dir, "logs", "agent.log")
+    rec.reaction_logged = b"the agent changed" in log.read_bytes() if log.exists() else False
+    await caller.close()
+    await heard.close()
+    admin.close()
+    return rec
+
+
+@pytest.fixture(scope="module")
+def said(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Utterance]:
+    label, argv = next(v for v in VOICES if v[0].startswith("festival us slt"))
+    workdir = tmp_path_factory.mktemp("supervised")
+    return {key: synthesise(text, label, argv, workdir) for key, text in SAID.items()}
+
+
+@pytest.fixture(scope="module")
+def supervised(stack: LocalStack, said: dict[str, Utterance], speech_wav: Path) -> Supervised:
+    return asyncio.run(_supervised_call(stack, said, speech_wav))
+
+
+def test_coaching_shapes_the_next_reply(supervised: Supervised) -> None:
+    assert supervised.coach_answer is not None
+    assert any(COACHED in reply for reply in supervised.replies), supervised.replies
+    assert not any("guidance" in reply.lower() for reply in supervised.replies)
+
+
+def test_a_takeover_puts_the_supervisor_on_the_line_and_silences_the_ai(
+    supervised: Supervised, stack: LocalStack
+) -> None:
+    grant = supervised.takeover
+    assert grant["room_name"] == supervised.room
+    secrets = local_secrets(stack.options.data_dir)
+    claims = api.TokenVerifier(secrets["livekit_api_key"], secrets["livekit_api_secret"]).verify(
+        grant["token"]
+    )
+    video = claims.video
+    assert video.room == supervised.room and video.room_join and not video.hidden
+    assert video.can_publish and list(video.can_publish_sources) == ["microphone"]
+    assert not video.can_publish_data and not video.room_admin and not video.room_create
+    assert supervised.caller_heard_supervisor > 50
+    assert supervised.ai_frames_while_taken_over == 0
+    assert supervised.refused_second_takeover == 409
+    names = [n for n, _ in supervised.events]
+    taken = names.index("SupervisorTookOver")
+    handed = names.index("CallHandedBack")
+    caller_lines = [
+        d["text"]
+        for n, d in supervised.events[taken:handed]
+        if n == "FinalTranscriptRecorded" and d["speaker"] == "customer"
+    ]
+    assert caller_lines, "the caller was not transcribed while the supervisor had the call"
+    assert not [n for n in names[taken:handed] if n == "AgentReplied"]
+
+
+def test_the_ai_answers_again_after_the_hand_back(supervised: Supervised) -> None:
+    assert supervised.answered_after_handback
+
+
+def test_a_request_for_a_person_is_queued_and_accepted(supervised: Supervised) -> None:
+    queued = [
+        e for e in supervised.escalations if e["conversation_id"] == supervised.conversation_id
+    ]
+    assert len(queued) == 1 and queued[0]["room_name"] == supervised.room
+    assert queued[0]["waiting_s"] >= 0
+    assert supervised.accept["room_name"] == supervised.room
+    took = [d for n, d in supervised.events if n == "SupervisorTookOver"]
+    assert [d["via"] for d in took] == ["takeover", "escalation"]
+
+
+def test_every_act_is_recorded_once_naming_the_supervisor(supervised: Supervised) -> None:
+    acts = [(a["action"], a["supervisor"]) for a in supervised.acts]
+    assert acts == [
+        ("coach", "admin"),
+        ("takeover", "admin"),
+        ("handback", "admin"),
+        ("accept", "admin"),
+        ("end", "admin"),
+    ]
+    coached = [d for n, d in supervised.events if n == "SupervisorCoached"]
+    assert [d["text"] for d in coached] == [f"say: {COACHED}"]
+    assert supervised.reaction_logged
