@@ -26,6 +26,7 @@ def _responses(
         403: "the signed-in role may not do this",
         404: "unknown id",
         409: "refused by the call's state",
+        502: "recorded, but LiveKit could not be reached to carry it out",
         413: "body too large",
         415: "not JSON",
         422: "invalid input",
@@ -202,6 +203,47 @@ SPEC: dict[str, Any] = {
                     ["conversation_id", "listen_id"],
                 ),
                 "responses": _responses("recorded", *BODY_ERRORS, 401, 403, 404, 409),
+            }
+        },
+        "/api/admin/escalations": {
+            "get": {
+                "summary": "callers waiting for a person, longest first (supervisors, admins)",
+                "security": ADMIN,
+                "responses": _responses("queue", 401, 403),
+            }
+        },
+        "/api/admin/conversations/{id}/coach": {
+            "post": {
+                "summary": "guidance for the AI's next replies; the caller never hears it",
+                "security": ADMIN,
+                "parameters": [CONVERSATION_ID],
+                "requestBody": _body({"text": {"type": "string", "maxLength": 500}}, ["text"]),
+                "responses": _responses("ok, position", *BODY_ERRORS, 401, 403, 404, 409, 502),
+            }
+        },
+        **{
+            f"/api/admin/conversations/{{id}}/{act}": {
+                "post": {
+                    "summary": summary,
+                    "security": ADMIN,
+                    "parameters": [CONVERSATION_ID],
+                    "responses": _responses(ok, 401, 403, 404, 409, 502),
+                }
+            }
+            for act, summary, ok in (
+                ("barge", "join the call with a microphone beside the AI", "speaking token"),
+                ("takeover", "the AI stops answering; the supervisor talks", "speaking token"),
+                ("accept", "take over a call whose caller asked for a person", "speaking token"),
+                ("handback", "the AI answers again", "ok"),
+                ("end", "end the call (the agent says goodbye first)", "ok"),
+            )
+        },
+        "/api/admin/conversations/{id}/acts": {
+            "get": {
+                "summary": "supervisors' acts on the call, in order (the audit read model)",
+                "security": ADMIN,
+                "parameters": [CONVERSATION_ID],
+                "responses": _responses("acts", 401, 403, 404),
             }
         },
         "/api/conversations": {

@@ -25,6 +25,12 @@ ADMIN_ROUTES = [
     ("GET", "/api/admin/users"),
     ("POST", "/api/admin/users"),
     ("POST", "/api/admin/users/someone"),
+    ("GET", "/api/admin/escalations"),
+    *[
+        ("POST", f"/api/admin/conversations/00000000-0000-0000-0000-000000000000/{act}")
+        for act in ("coach", "barge", "takeover", "accept", "handback", "end")
+    ],
+    ("GET", "/api/admin/conversations/00000000-0000-0000-0000-000000000000/acts"),
     ("POST", "/api/admin/get-monitor-token"),
     ("POST", "/api/admin/listen-ended"),
     ("GET", "/api/conversations"),
