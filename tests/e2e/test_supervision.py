@@ -6,6 +6,7 @@ once, naming the supervisor."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -215,3 +216,93 @@ def test_every_act_is_recorded_once_naming_the_supervisor(supervised: Supervised
     coached = [d for n, d in supervised.events if n == "SupervisorCoached"]
     assert [d["text"] for d in coached] == [f"say: {COACHED}"]
     assert supervised.reaction_logged
+
+
+class CallerThread(threading.Thread):
+    """A livekit SDK caller on its own event loop (Playwright's sync API holds this
+    thread's): joins a new call and counts what it hears, until stopped."""
+
+    def __init__(self, web_url: str) -> None:
+        super().__init__(daemon=True)
+        self.web_url = web_url
+        self.room_name = ""
+        self.audible: dict[str, int] = {}
+        self.joined = threading.Event()
+        self.stop = threading.Event()
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            asyncio.run(self._call())
+        except BaseException as e:  # surfaced by the test
+            self.error = e
+            self.joined.set()
+
+    async def _call(self) -> None:
+        grant = httpx.post(f"{self.web_url}/api/get-token", json={"participant_name": "Kim"}).json()
+        self.room_name = grant["room_name"]
+        room, heard = await join(grant["livekit_url"], grant["token"])
+        self.joined.set()
+        while not self.stop.is_set():
+            self.audible = dict(heard.audible_frames)
+            await asyncio.sleep(0.2)
+        await room.disconnect()
+        await heard.close()
+
+    def heard_supervisor(self) -> int:
+        return sum(n for who, n in self.audible.items() if who.startswith("supervisor-"))
+
+
+def test_a_supervisor_takes_over_from_the_dashboard_and_hands_back(
+    stack: LocalStack, speech_wav: Path, supervised: Supervised
+) -> None:
+    """Chromium's fake microphone is the supervisor's; a livekit SDK participant is the
+    caller and hears it."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.e2e.test_call import CHROMIUM_FLAGS
+    from tests.web.test_browser import shot
+
+    caller = CallerThread(stack.web_url)
+    caller.start()
+    assert caller.joined.wait(60) and caller.error is None, caller.error
+    cid = str(conversation_id_for_room(caller.room_name))
+    flags = [*CHROMIUM_FLAGS, f"--use-file-for-fake-audio-capture={speech_wav}"]
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path="/usr/bin/chromium", args=flags, headless=True
+            )
+            try:
+                page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+                page.on("dialog", lambda dialog: dialog.accept())
+                page.goto(f"{stack.web_url}/admin/login")
+                page.get_by_test_id("login-username").fill("admin")
+                page.get_by_test_id("login-password").fill(ADMIN_PASSWORD)
+                page.get_by_test_id("login-submit").click()
+                row = page.locator(f'[data-testid="call-row"][data-conversation-id="{cid}"]')
+                expect(row).to_be_visible(timeout=30_000)
+                row.click()
+                page.get_by_test_id("takeover-button").click()
+                expect(page.get_by_test_id("handback-button")).to_be_visible(timeout=20_000)
+                expect(page.get_by_test_id("feed-supervisor").first).to_contain_text(
+                    "took the call over", timeout=20_000
+                )
+                deadline = time.monotonic() + 30
+                while caller.heard_supervisor() < 50 and time.monotonic() < deadline:
+                    page.wait_for_timeout(500)
+                assert caller.heard_supervisor() >= 50, caller.audible
+                shot(page, "e2e-supervisor-took-over")
+                page.get_by_test_id("handback-button").click()
+                expect(page.get_by_test_id("takeover-button")).to_be_visible(timeout=20_000)
+                expect(page.get_by_test_id("feed-supervisor").last).to_contain_text(
+                    "handed the call back", timeout=20_000
+                )
+                shot(page, "e2e-supervisor-handed-back")
+            finally:
+                browser.close()
+    finally:
+        caller.stop.set()
+        caller.join(30)
+    kinds = [n for n, _ in _events(stack, cid)]
+    assert kinds.count("SupervisorTookOver") == 1 and kinds.count("CallHandedBack") == 1

@@ -5,6 +5,7 @@ import { byTestId, setError, setPill } from './lib/dom.js';
 import { SyncedStream, streamStatusText } from './lib/sse.js';
 import { CallList } from './admin/calls.js';
 import { CallDetail } from './admin/detail.js';
+import { EscalationQueue } from './admin/escalations.js';
 
 const MAX_PAGES = 20;
 
@@ -99,9 +100,26 @@ async function main() {
     detail.select(initial);
   }
 
+  let queue = null;
+  if (can.has('act_on_calls')) {
+    queue = new EscalationQueue({
+      onAccepted: async (id, grant) => {
+        calls.select(id);
+        rememberSelection(id);
+        await detail.select(id);
+        if (detail.supervise) await detail.supervise.joinWith(grant);
+      },
+      onError: (err) => {
+        if (!handleAuthError(err)) setError(ui.error, `Escalations: ${err.message}`);
+      },
+    });
+    queue.start();
+  }
+
   setInterval(() => {
     calls.tick();
     detail.tick();
+    if (queue) queue.tick();
   }, 1000);
 }
 

@@ -7,10 +7,11 @@ import { ListenSession } from '../lib/monitor.js';
 import { RecordingPlayer } from '../lib/recording.js';
 import { participantList } from '../lib/render.js';
 import { SyncedStream, streamStatusText } from '../lib/sse.js';
+import { SupervisePanel } from './supervise.js';
 import { TranscriptFeed } from './feed.js';
 import { isNewer, recordingText } from './calls.js';
 
-const CALL_EVENTS = ['interim', 'final', 'reply', 'state', 'lookup', 'tool', 'silence', 'recording', 'participant', 'conversation', 'latency'];
+const CALL_EVENTS = ['interim', 'final', 'reply', 'state', 'lookup', 'tool', 'silence', 'recording', 'participant', 'conversation', 'latency', 'supervisor', 'escalation'];
 
 export class CallDetail {
   /**
@@ -63,6 +64,9 @@ export class CallDetail {
     this.id = null;
     this.conv = null;
     this.ui.listen.hidden = !can.has('act_on_calls');
+    this.supervise = can.has('act_on_calls')
+      ? new SupervisePanel({ errorBox: this.ui.error, audioSink: this.ui.sink })
+      : null;
     this.stream = null;
 
     this.ui.listen.addEventListener('click', () => this.startListening());
@@ -76,6 +80,7 @@ export class CallDetail {
   async select(id) {
     if (id === this.id) return;
     if (this.listen.active) await this.listen.stop();
+    if (this.supervise) await this.supervise.select(id);
     if (this.stream) this.stream.stop();
     this.id = id;
     this.conv = null;
@@ -171,6 +176,12 @@ export class CallDetail {
       case 'latency':
         this.showLatency(d.end_to_end_s);
         break;
+      case 'supervisor':
+        this.feed.supervisor(d, at, pos);
+        break;
+      case 'escalation':
+        this.feed.escalation(d, at, pos);
+        break;
       default:
         break;
     }
@@ -222,6 +233,7 @@ export class CallDetail {
       this.player.show(c.conversation_id);
     }
     ui.timeline.hidden = !this.can.has('replay_calls');
+    if (this.supervise) this.supervise.show(c);
   }
 
   showLatency(seconds) {

@@ -111,6 +111,29 @@ export class TranscriptFeed {
     this.insert(lookupCard(d, at), position);
   }
 
+  /** A supervisor's act, or the caller asking for a person. */
+  supervisor(d, at, position) {
+    const what = {
+      coach: `coached the AI: “${d.text || ''}”`,
+      barge: 'barged in',
+      takeover: 'took the call over',
+      accept: 'accepted the request for a person',
+      handback: d.reason === 'supervisor_left' ? 'left; the call went back to the AI' : 'handed the call back to the AI',
+      end: 'ended the call',
+    }[d.action] || d.action;
+    this.insert(h('div', { class: ['feed-item', 'feed-supervisor'], testid: 'feed-supervisor' },
+      h('span', { class: 'feed-kind' }, 'Supervisor'),
+      ` ${d.supervisor || ''} ${what}`,
+      at ? h('time', { datetime: at }, fmtClock(at)) : null), position);
+  }
+
+  escalation(d, at, position) {
+    this.insert(h('div', { class: ['feed-item', 'feed-escalation'], testid: 'feed-escalation', role: 'alert' },
+      h('span', { class: 'feed-kind' }, 'Asked for a person'),
+      ` “${d.utterance || ''}”`,
+      at ? h('time', { datetime: at }, fmtClock(at)) : null), position);
+  }
+
   tool(d, at, position) {
     this.insert(toolCard(d, at), position);
   }
