@@ -319,6 +319,12 @@ class RequestHuman(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ExpireEscalation(Command):
+    method = Conversation.expire_escalation
+    waited_s: float
+
+
+@dataclass(frozen=True, kw_only=True)
 class MeasureTurn(Command):
     method = Conversation.measure_turn
     speech_id: str = ""

@@ -275,6 +275,10 @@ class HumanRequested(ConversationEvent):
     utterance: str
 
 
+class EscalationExpired(ConversationEvent):
+    waited_s: float  # nobody took the call this long after the caller asked for a person
+
+
 # --- quality ---------------------------------------------------------------------------
 
 

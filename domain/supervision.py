@@ -44,6 +44,10 @@ class SupervisionPart(ConversationState):
             if c.control == "ai":
                 c.human_requested = True
 
+    class EscalationExpired(ev.EscalationExpired):
+        def apply(self, c: ConversationState) -> None:
+            c.human_requested = False
+
     def _require_live(self, meta: EventMeta) -> None:
         if self.is_ended:
             raise CallAlreadyEnded(f"call in room {self.room_name!r} has ended")
@@ -101,6 +105,13 @@ class SupervisionPart(ConversationState):
         if self.human_requested or self.control == "takeover":
             raise InvalidTransition("a person has already been asked for, or is on the call")
         self._record(SupervisionPart.HumanRequested, meta, utterance)
+
+    def expire_escalation(self, waited_s: float, meta: EventMeta) -> None:
+        rules.non_negative(waited_s, "wait")
+        self._require_live(meta)
+        if not self.human_requested:
+            raise InvalidTransition("nobody is waiting for a person on this call")
+        self._record(SupervisionPart.EscalationExpired, meta, float(waited_s))
 
     def _require_no_other(self, supervisor: str) -> None:
         if self.control != "ai" and self.controller != supervisor:

@@ -28,7 +28,7 @@ ESCALATIONS = TableSpec(
     name="escalations",
     columns=(
         ("conversation_id", "uuid"),
-        ("state", "text"),  # waiting | accepted | abandoned
+        ("state", "text"),  # waiting | accepted | expired | abandoned
         ("utterance", "text"),
         ("requested_at", "timestamptz"),
         ("accepted_by", "text"),
@@ -91,6 +91,10 @@ class SupervisionProjection(ReadModel):
                 requested_at=occurred(e),
             ),
         )
+
+    @handles(ev.EscalationExpired)
+    def on_escalation_expired(self, e: Any, position: int, store: RowStore) -> None:
+        self._settle(e, store, "expired", None)
 
     @handles(ev.CallEnded)
     def on_call_ended(self, e: Any, position: int, store: RowStore) -> None:

@@ -101,6 +101,8 @@ def every_kind_of_command(room: str) -> list[c.Command]:
         c.StartListenIn(room_name=r, meta=m(18), listen_id="l2", supervisor="sup"),
         c.EndListenIn(room_name=r, meta=m(19), listen_id="l1"),
         c.RequestHuman(room_name=r, meta=m(19), utterance="can I talk to a person"),
+        c.ExpireEscalation(room_name=r, meta=m(19), waited_s=60.0),
+        c.RequestHuman(room_name=r, meta=m(19), utterance="a human please"),
         c.CoachAgent(room_name=r, meta=m(19), supervisor="sup", text="say: one moment"),
         c.TakeOver(
             room_name=r,

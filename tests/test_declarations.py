@@ -140,6 +140,7 @@ STORED: dict[str, tuple[int, tuple[str, ...]]] = {
     "domain.supervision:SupervisionPart.CallHandedBack": (1, ("reason", "supervisor")),
     "domain.supervision:SupervisionPart.CallEndedBySupervisor": (1, ("supervisor",)),
     "domain.supervision:SupervisionPart.HumanRequested": (1, ("utterance",)),
+    "domain.supervision:SupervisionPart.EscalationExpired": (1, ("waited_s",)),
 }
 
 ROOM = "declared"

@@ -77,7 +77,12 @@ class Call:
         self.session.on("error", self._apologise_if_the_llm_failed)
         self.typed_vins = TypedVins(self.session)
         self.assistant.typed_vins = self.typed_vins.vins
-        self.desk = SupervisorDesk(self.session, self.facts)
+        self.desk = SupervisorDesk(
+            self.session,
+            self.facts,
+            grace_s=config.supervisor_grace_s,
+            escalation_timeout_s=config.escalation_timeout_s,
+        )
         self.assistant.desk = self.desk
         self.close_event: CloseEvent | None = None
         self._closed_ev = asyncio.Event()
@@ -95,6 +100,8 @@ class Call:
             room.on("data_received", self.typed_vins.data_received)
             room.on("data_received", self.desk.data_received)
             room.on("active_speakers_changed", self.desk.active_speakers_changed)
+            room.on("participant_disconnected", self.desk.participant_disconnected)
+            room.on("participant_connected", self.desk.participant_connected)
             await self.session.start(self.assistant, room=room, record=False)
         else:
             await self.session.start(self.assistant, record=False)

@@ -35,6 +35,8 @@ class AgentConfig:
     silence_timeout_s: float = 30.0
     silence_check_s: float = 5.0
     event_memory_limit: int = 10_000
+    supervisor_grace_s: float = 15.0
+    escalation_timeout_s: float = 60.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> AgentConfig:
@@ -53,6 +55,8 @@ class AgentConfig:
             silence_timeout_s=_positive(env, "CALLCENTER_SILENCE_TIMEOUT_S", 30.0),
             silence_check_s=_positive(env, "CALLCENTER_SILENCE_CHECK_S", 5.0),
             event_memory_limit=int(_positive(env, "CALLCENTER_EVENT_MEMORY_LIMIT", 10_000)),
+            supervisor_grace_s=_positive(env, "CALLCENTER_SUPERVISOR_GRACE_S", 15.0),
+            escalation_timeout_s=_positive(env, "CALLCENTER_ESCALATION_TIMEOUT_S", 60.0),
         )
 
     @property

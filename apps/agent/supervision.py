@@ -26,6 +26,10 @@ from domain import commands as c
 
 log = logging.getLogger(__name__)
 
+#: a supervisor who drops out of the call without handing back gets this long to return
+DEFAULT_GRACE_S = 15.0
+#: a caller waiting this long for a person is offered a callback instead
+DEFAULT_ESCALATION_TIMEOUT_S = 60.0
 GOODBYE = "A colleague is ending this call now. Thank you for calling CME Auto Sales. Goodbye!"
 MAX_PACKET = 4096
 #: a caller's turn that ends this soon after the supervisor last spoke was for them
@@ -35,11 +39,24 @@ BARGE_QUIET_S = 1.5
 class SupervisorDesk:
     """The agent's side of supervision for one call."""
 
-    def __init__(self, session: AgentSession[Any], facts: Facts) -> None:
+    def __init__(
+        self,
+        session: AgentSession[Any],
+        facts: Facts,
+        *,
+        grace_s: float = DEFAULT_GRACE_S,
+        escalation_timeout_s: float = DEFAULT_ESCALATION_TIMEOUT_S,
+    ) -> None:
         self._session = session
         self._facts = facts
+        self.grace_s = grace_s
+        self.escalation_timeout_s = escalation_timeout_s
         self.mode = "ai"  # ai | barge | takeover | ending
+        self.supervisor: str | None = None  # the account acting on the call
         self.supervisor_identity: str | None = None
+        self._gone: asyncio.TimerHandle | None = None  # the grace period running out
+        self._waiting: asyncio.TimerHandle | None = None  # the escalation running out
+        self._requested_at = 0.0
         self._supervisor_spoke_at = 0.0
         self.human_requested = False
         self.reaction_ms: list[float] = []  # from the server's send to the change, per act
@@ -76,18 +93,16 @@ class SupervisorDesk:
             await self._coach(str(payload.get("text") or ""))
         elif action in ("takeover", "barge"):
             self.mode = str(action)
+            self.supervisor = str(payload.get("supervisor") or "") or None
             self.supervisor_identity = str(payload.get("participant_identity") or "") or None
+            self._cancel_waiting()
             await self._quiet()
         elif action == "handback":
-            self.mode, self.supervisor_identity = "ai", None
-            self._session.generate_reply()  # back with the caller, the human part in context
+            self._back_to_ai()
         elif action == "end":
             self.mode = "ending"
             await self._quiet()
             self._session.say(GOODBYE, allow_interruptions=False)
-        elif action == "escalation_expired":
-            if self.human_requested and self.mode == "ai":
-                self._session.say(CALLBACK_OFFER)
         else:
             log.warning("ignoring an unknown supervisor action %r", action)
             return
@@ -96,6 +111,60 @@ class SupervisorDesk:
             self.reaction_ms.append(1000 * (time.time() - sent_at))
             log.info("supervisor %s: the agent changed %.0f ms after the server sent it",
                      action, self.reaction_ms[-1])  # fmt: skip
+
+    def _back_to_ai(self) -> None:
+        if self._gone is not None:
+            self._gone.cancel()
+            self._gone = None
+        self.mode, self.supervisor, self.supervisor_identity = "ai", None, None
+        self._session.generate_reply()  # back with the caller, the human part in context
+
+    # --- no stuck states ---------------------------------------------------------------
+
+    def participant_disconnected(self, participant: rtc.RemoteParticipant) -> None:
+        """The supervisor dropped out without handing back: the call returns to the AI
+        after the grace period (recorded), unless they come back first."""
+        if participant.identity != self.supervisor_identity or self.mode not in (
+            "barge",
+            "takeover",
+        ):
+            return
+        loop = asyncio.get_running_loop()
+        self._gone = loop.call_later(self.grace_s, self._supervisor_gone)
+
+    def participant_connected(self, participant: rtc.RemoteParticipant) -> None:
+        if participant.identity == self.supervisor_identity and self._gone is not None:
+            self._gone.cancel()
+            self._gone = None
+
+    def _supervisor_gone(self) -> None:
+        self._gone = None
+        if self.mode not in ("barge", "takeover"):
+            return
+        log.warning("supervisor %s left without handing back: the AI has the call again",
+                    self.supervisor)  # fmt: skip
+        self._facts.record(
+            c.HandBack,
+            self._facts.next("handback"),
+            supervisor=self.supervisor or "unknown",
+            reason="supervisor_left",
+        )
+        self._back_to_ai()
+
+    def _escalation_expired(self) -> None:
+        self._waiting = None
+        if not self.human_requested or self.mode != "ai":
+            return
+        waited = time.monotonic() - self._requested_at
+        self._facts.record(c.ExpireEscalation, self._facts.next("escalation"), waited_s=waited)
+        self.human_requested = False
+        self._session.say(CALLBACK_OFFER)
+
+    def _cancel_waiting(self) -> None:
+        if self._waiting is not None:
+            self._waiting.cancel()
+            self._waiting = None
+        self.human_requested = False
 
     async def _coach(self, guidance: str) -> None:
         if not guidance.strip():
@@ -138,5 +207,9 @@ class SupervisorDesk:
         if self.human_requested or self.mode != "ai" or not asks_for_a_person(text):
             return
         self.human_requested = True
+        self._requested_at = time.monotonic()
+        self._waiting = asyncio.get_running_loop().call_later(
+            self.escalation_timeout_s, self._escalation_expired
+        )
         self._facts.record(c.RequestHuman, self._facts.next("human"), utterance=text[:2000])
         turn_ctx.add_message(role="system", content=coaching_message(f"say: {HOLD_MESSAGE}"))

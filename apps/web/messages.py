@@ -152,6 +152,7 @@ _CALL: EventTable[_Render] = EventTable(
         ev.CallHandedBack: _supervisor("handback", "reason"),
         ev.CallEndedBySupervisor: _supervisor("end"),
         ev.HumanRequested: lambda e: ("escalation", _fields(e, "utterance")),
+        ev.EscalationExpired: lambda e: ("escalation", {"expired": True, **_fields(e, "waited_s")}),
         ev.TurnLatencyMeasured: lambda e: (
             "latency",
             _fields(
