@@ -25,6 +25,7 @@ from apps.agent.room_events import RoomEvents
 from apps.agent.session_events import SessionEvents
 from apps.agent.silence import SilenceMonitor
 from apps.agent.supervision import SupervisorDesk
+from apps.agent.supervisor_speech import SupervisorTranscriber
 from apps.agent.turns import turn_handling
 from apps.agent.typed_vin import TypedVins
 from apps.usecases.dealership import DealershipServices
@@ -84,6 +85,9 @@ class Call:
             escalation_timeout_s=config.escalation_timeout_s,
         )
         self.assistant.desk = self.desk
+        self.supervisor_speech = SupervisorTranscriber(
+            providers.stt, self.facts, self.desk.supervisor_said
+        )
         self.close_event: CloseEvent | None = None
         self._closed_ev = asyncio.Event()
         self._recording_attached = self._audio_seen = False
@@ -102,6 +106,8 @@ class Call:
             room.on("active_speakers_changed", self.desk.active_speakers_changed)
             room.on("participant_disconnected", self.desk.participant_disconnected)
             room.on("participant_connected", self.desk.participant_connected)
+            room.on("track_subscribed", self.supervisor_speech.track_subscribed)
+            room.on("track_unsubscribed", self.supervisor_speech.track_unsubscribed)
             await self.session.start(self.assistant, room=room, record=False)
         else:
             await self.session.start(self.assistant, record=False)
@@ -169,6 +175,7 @@ class Call:
         """After leaving the room: upload the recording, then write every last event."""
         if room is not None:
             self.room_events.agent_left(room)
+        await self.supervisor_speech.close()
         try:
             await self.recording.finish()
         finally:

@@ -166,6 +166,17 @@ class SupervisorDesk:
             self._waiting = None
         self.human_requested = False
 
+    def supervisor_said(self, text: str) -> None:
+        """A supervisor's words to the caller, transcribed: in the AI's context, so that
+        after the hand-back it knows what was said while it was out."""
+        agent = self._session.current_agent
+        ctx = agent.chat_ctx.copy()
+        who = self.supervisor or "a supervisor"
+        ctx.add_message(role="system", content=f"Your colleague {who} told the caller: {text}")
+        task = asyncio.get_running_loop().create_task(agent.update_chat_ctx(ctx))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     async def _coach(self, guidance: str) -> None:
         if not guidance.strip():
             return

@@ -186,6 +186,15 @@ def test_a_takeover_puts_the_supervisor_on_the_line_and_silences_the_ai(
         if n == "FinalTranscriptRecorded" and d["speaker"] == "customer"
     ]
     assert caller_lines, "the caller was not transcribed while the supervisor had the call"
+    supervisor_lines = [
+        d["text"]
+        for n, d in supervised.events
+        if n == "FinalTranscriptRecorded" and d["speaker"] == "supervisor"
+    ]
+    # the supervisor's microphone played "I would like to book a test drive for a Honda Civic"
+    assert any(
+        "civic" in line.lower() or "test drive" in line.lower() for line in supervisor_lines
+    ), supervisor_lines
     assert not [n for n in names[taken:handed] if n == "AgentReplied"]
 
 

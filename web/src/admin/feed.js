@@ -57,7 +57,7 @@ export class TranscriptFeed {
   }
 
   interim(interim) {
-    const speaker = interim.speaker === 'customer' ? 'customer' : 'assistant';
+    const speaker = ['customer', 'supervisor'].includes(interim.speaker) ? interim.speaker : 'assistant';
     const el = interimLine(interim);
     const old = this.interims.get(speaker);
     if (old) old.replaceWith(el);

@@ -79,6 +79,7 @@ export function label(value) {
 export function speakerLabel(speaker) {
   if (speaker === 'customer') return 'Customer';
   if (speaker === 'assistant') return 'Assistant';
+  if (speaker === 'supervisor') return 'Supervisor';
   return label(speaker);
 }
 

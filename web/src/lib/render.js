@@ -72,7 +72,7 @@ export function toolCard(d, at, testid = 'feed-tool') {
  * line: {speaker, kind, text, confidence, occurred_at, interrupted, position}
  */
 export function transcriptLine(line, testid = 'transcript-line') {
-  const speaker = line.speaker === 'customer' ? 'customer' : 'assistant';
+  const speaker = ['customer', 'supervisor'].includes(line.speaker) ? line.speaker : 'assistant';
   const conf = fmtConfidence(line.confidence);
   return h('div', {
     class: ['feed-item', 'line', `speaker-${speaker}`, line.kind === 'reply' ? 'line-reply' : 'line-final'],
@@ -91,7 +91,7 @@ export function transcriptLine(line, testid = 'transcript-line') {
 
 /** An interim (not yet final) line. */
 export function interimLine(interim, testid = 'interim-line') {
-  const speaker = interim.speaker === 'customer' ? 'customer' : 'assistant';
+  const speaker = ['customer', 'supervisor'].includes(interim.speaker) ? interim.speaker : 'assistant';
   const conf = fmtConfidence(interim.confidence);
   return h('div', { class: ['feed-item', 'line', 'line-interim', `speaker-${speaker}`], testid, dataset: { speaker } },
     h('div', { class: 'feed-meta' },
