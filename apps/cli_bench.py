@@ -26,7 +26,7 @@ from apps.runtime import Runtime
 BENCHES = ("ingest", "live", "rebuild", "replay", "agent")
 #: Benches that need the speech models (and, for voice, livekit-server and the agent worker)
 #: and take minutes: run by name, not by `all`.
-CALL_BENCHES = ("voice",)
+CALL_BENCHES = ("voice", "supervise")
 SPEECH_BENCHES = ("understanding",)
 REPO = Path(__file__).resolve().parents[1]
 

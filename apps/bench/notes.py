@@ -225,7 +225,19 @@ NOTES: dict[str, Callable[[BenchResult], str]] = {
     "agent": _agent,
     "voice": lambda r: VOICE_HOW,
     "understanding": lambda r: UNDERSTANDING_HOW,
+    "supervise": lambda r: SUPERVISE_HOW,
 }
+
+
+SUPERVISE_HOW = """\
+**How.** The stack of the voice bench (livekit-server, MinIO, the web app, the agent worker)
+with pocketsphinx and espeak, and a caller (livekit rtc SDK) in a call. The bench coaches
+the AI through `POST /api/admin/conversations/{id}/coach` every 0.5 s, as the dashboard
+does, and times each act from the request leaving the client (the click) to the agent's
+change (the guidance in its context; its own wall-clock time, logged with the server's send
+time; same machine, same clock), and to the act arriving on the call's SSE stream, which
+follows the event log as an agent following the log would. The act is recorded before it is
+sent, so the data packet cannot win by skipping the audit."""
 
 
 def notes_for(result: BenchResult) -> str:

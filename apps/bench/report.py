@@ -21,6 +21,7 @@ TITLES = {
     "agent": "Agent overhead",
     "voice": "Voice-to-voice and capacity",
     "understanding": "Understanding (held-out speech)",
+    "supervise": "Supervisor acts reaching the agent",
 }
 
 
