@@ -26,6 +26,7 @@ from apps.agent.session_events import SessionEvents
 from apps.agent.silence import SilenceMonitor
 from apps.agent.supervision import SupervisorDesk
 from apps.agent.supervisor_speech import SupervisorTranscriber
+from apps.agent.track_recording import TrackRecording
 from apps.agent.turns import turn_handling
 from apps.agent.typed_vin import TypedVins
 from apps.usecases.dealership import DealershipServices
@@ -85,8 +86,14 @@ class Call:
             escalation_timeout_s=config.escalation_timeout_s,
         )
         self.assistant.desk = self.desk
+        recording_tracks = config.recording_mode == "agent"  # egress mixes every track in
         self.supervisor_speech = SupervisorTranscriber(
-            providers.stt, self.facts, self.desk.supervisor_said
+            providers.stt,
+            self.facts,
+            self.desk.supervisor_said,
+            record=(lambda who: TrackRecording(self.facts, cid, config, who))
+            if recording_tracks
+            else None,
         )
         self.close_event: CloseEvent | None = None
         self._closed_ev = asyncio.Event()

@@ -13,6 +13,7 @@ from livekit import rtc
 from livekit.agents import stt
 
 from apps.agent.facts import Facts
+from apps.agent.track_recording import TrackRecording
 from domain import commands as c
 
 log = logging.getLogger(__name__)
@@ -26,11 +27,17 @@ SAMPLE_RATE = 16000
 
 class SupervisorTranscriber:
     def __init__(
-        self, recogniser: stt.STT[Any], facts: Facts, on_line: Callable[[str], None]
+        self,
+        recogniser: stt.STT[Any],
+        facts: Facts,
+        on_line: Callable[[str], None],
+        record: Callable[[str], TrackRecording] | None = None,
     ) -> None:
+        """``record`` starts a recording of a supervisor's track (by identity)."""
         self._stt = recogniser
         self._facts = facts
         self._on_line = on_line
+        self._record = record
         self._tasks: dict[str, asyncio.Task[None]] = {}  # track sid -> its transcription
 
     def track_subscribed(
@@ -50,10 +57,13 @@ class SupervisorTranscriber:
 
     async def _transcribe(self, track: rtc.Track, identity: str) -> None:
         stream = self._stt.stream()
+        recording = self._record(identity.rsplit("-", 1)[0]) if self._record else None
 
         async def feed() -> None:
             async for event in rtc.AudioStream(track, sample_rate=SAMPLE_RATE, num_channels=1):
                 stream.push_frame(event.frame)
+                if recording is not None:
+                    recording.write(event.frame)
             stream.end_input()
 
         feeding = asyncio.create_task(feed())
@@ -85,6 +95,8 @@ class SupervisorTranscriber:
             feeding.cancel()
             await asyncio.gather(feeding, return_exceptions=True)
             await stream.aclose()
+            if recording is not None:
+                await recording.finish()
 
     async def close(self) -> None:
         for task in self._tasks.values():

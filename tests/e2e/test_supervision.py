@@ -27,6 +27,8 @@ from tests.e2e.livekit_client import join, publish_wav, wait_for
 pytestmark = pytest.mark.e2e
 
 QUIET_S = 1.5
+#: LiveKit reports active speakers a few times a second; the AI stops within this
+BARGE_SETTLE_S = 2.0
 COACHED = "Our service desk opens at seven tomorrow morning"
 SAID = {
     "hours": "When does your service department open?",
@@ -52,6 +54,9 @@ class Supervised:
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     refused_second_takeover: int = 0
     reaction_logged: bool = False
+    barge_started: float = 0.0
+    barge_ended: float = 0.0
+    ai_while_barging: list[float] = field(default_factory=list)
 
 
 def _events(stack: LocalStack, cid: str) -> list[tuple[str, dict[str, Any]]]:
@@ -107,6 +112,24 @@ async def _supervised_call(stack: LocalStack, said: dict[str, Utterance], wav: P
     rec.answered_after_handback = await turn("after") is not None
     await supervisor.disconnect()
 
+    # barge in while the AI is answering: it falls silent while the supervisor talks
+    spoken = await caller.say(said["after"])
+    assert await caller.wait_heard(spoken.ended_mono, 20) is not None, "no answer to barge into"
+    r = admin.post(f"{act}/barge")
+    assert r.status_code == 200, r.text
+    barging, _ = await join(r.json()["livekit_url"], r.json()["token"])
+    rec.barge_started = time.monotonic()
+    await publish_wav(barging, wav)
+    rec.barge_ended = time.monotonic()
+    rec.ai_while_barging = [
+        t - rec.barge_started
+        for t in caller.audible
+        if rec.barge_started + BARGE_SETTLE_S < t < rec.barge_ended
+    ]
+    assert admin.post(f"{act}/handback").status_code == 200
+    await barging.disconnect()
+    await caller.wait_quiet(time.monotonic(), QUIET_S, 30)
+
     # a caller asking for a person: queued, then accepted
     await turn("person")
     await wait_for(
@@ -129,9 +152,11 @@ async def _supervised_call(stack: LocalStack, said: dict[str, Utterance], wav: P
 
     def finished() -> bool:
         rec.events = _events(stack, rec.conversation_id)
-        return any(n == "RoomFinished" for n, _ in rec.events)
+        names = [n for n, _ in rec.events]
+        stored = names.count("RecordingCompleted") + names.count("RecordingFailed")
+        return "RoomFinished" in names and stored >= 3  # the call's, and two microphones
 
-    await wait_for(finished, 60, "the room to finish", interval=1.0)
+    await wait_for(finished, 90, "the room to finish and its recordings", interval=1.0)
     rec.replies = [d["text"] for n, d in rec.events if n == "AgentReplied"]
     await asyncio.sleep(2.0)  # the projections catch up
     rec.acts = admin.get(f"{act}/acts").json()["items"]
@@ -202,6 +227,18 @@ def test_the_ai_answers_again_after_the_hand_back(supervised: Supervised) -> Non
     assert supervised.answered_after_handback
 
 
+def test_a_barging_supervisor_silences_the_ai_while_talking(supervised: Supervised) -> None:
+    assert supervised.barge_ended - supervised.barge_started > BARGE_SETTLE_S + 1
+    assert supervised.ai_while_barging == []
+
+
+def test_the_recordings_keep_the_supervisors_voice(supervised: Supervised) -> None:
+    done = [d for n, d in supervised.events if n == "RecordingCompleted"]
+    tracks = [d for d in done if d["content_type"] == "audio/wav"]
+    assert len(tracks) == 2, done  # the takeover's microphone and the barge-in's
+    assert all(d["duration_s"] > 1.0 and d["size_bytes"] > 10_000 for d in tracks)
+
+
 def test_a_request_for_a_person_is_queued_and_accepted(supervised: Supervised) -> None:
     queued = [
         e for e in supervised.escalations if e["conversation_id"] == supervised.conversation_id
@@ -218,6 +255,8 @@ def test_every_act_is_recorded_once_naming_the_supervisor(supervised: Supervised
     assert acts == [
         ("coach", "admin"),
         ("takeover", "admin"),
+        ("handback", "admin"),
+        ("barge", "admin"),
         ("handback", "admin"),
         ("accept", "admin"),
         ("end", "admin"),
