@@ -347,6 +347,11 @@ def test_a_supervisor_takes_over_from_the_dashboard_and_hands_back(
                     "handed the call back", timeout=20_000
                 )
                 shot(page, "e2e-supervisor-handed-back")
+                page.goto(f"{stack.web_url}/admin/conversations/{cid}/timeline")
+                spans = page.get_by_test_id("control-span")
+                expect(spans).to_have_text(["AI", "supervisor", "AI"], timeout=20_000)
+                expect(page.get_by_test_id("timeline-marker").first).to_be_visible()
+                shot(page, "e2e-supervisor-timeline")
             finally:
                 browser.close()
     finally:

@@ -68,6 +68,21 @@ function computeDuration(entries, state) {
   return Math.max(1, Math.ceil(d * 10) / 10);
 }
 
+/** A band under the axis: who spoke for the dealership when (AI, supervisor, both). */
+function renderControlSpans(spans, duration) {
+  const box = byTestId('control-spans');
+  box.hidden = spans.length === 0 || (spans.length === 1 && spans[0].who === 'AI');
+  setChildren(box, spans.map((s) => {
+    const from = Math.max(0, Number(s.from_s) || 0);
+    const to = Math.min(duration, Number(s.to_s) || 0);
+    const el = h('span', { class: ['control-span', `control-${s.who}`], testid: 'control-span',
+      title: `${s.who}: ${from.toFixed(1)}–${to.toFixed(1)} s` }, s.who);
+    el.style.left = `${(100 * from) / duration}%`;
+    el.style.width = `${Math.max(0.5, (100 * (to - from)) / duration)}%`;
+    return el;
+  }));
+}
+
 function renderHeader(state, tl) {
   ui.title.textContent = `Call timeline — ${(state && state.room_name) || tl.room_name || id}`;
   const bits = [];
@@ -217,6 +232,7 @@ async function main() {
 
   renderHeader(tl.state, tl);
   axis.render(entries, duration);
+  renderControlSpans(tl.control_spans || [], duration);
   renderTable(entries);
   renderLookups(entries);
   renderRecordings(tl, tl.state);

@@ -1,20 +1,9 @@
 // Dashboard: callers who asked for a person, longest waiting first, each with Accept.
 import { apiGet, apiPost } from '../lib/api.js';
-import { byTestId, setChildren } from '../lib/dom.js';
+import { byTestId, h, setChildren } from '../lib/dom.js';
 import { fmtDuration } from '../lib/format.js';
 
 const POLL_MS = 2000;
-
-function h(tag, attrs, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (k === 'testid') el.dataset.testid = v;
-    else if (k === 'class') el.className = v;
-    else el.setAttribute(k, v);
-  }
-  el.append(...children.filter((c) => c !== null && c !== undefined));
-  return el;
-}
 
 export class EscalationQueue {
   /** @param {{onAccepted: (id: string, grant: object) => void, onError: (err: Error) => void}} o */

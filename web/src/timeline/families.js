@@ -6,6 +6,7 @@ export const FAMILIES = [
   { id: 'lookups', label: 'Lookups & tools', test: /VehicleLookedUp|ToolCalled|TestDrive|Callback/ },
   { id: 'recording', label: 'Recording', test: /^Recording/ },
   { id: 'monitoring', label: 'Monitoring & alerts', test: /ListenIn|Silence|Error/ },
+  { id: 'supervision', label: 'Supervisors', test: /Supervisor|HandedBack|HumanRequested|EscalationExpired/ },
 ];
 
 export const OTHER = { id: 'other', label: 'Other' };
@@ -56,6 +57,18 @@ export function entrySummary(e) {
     case 'ListenInStarted':
     case 'ListenInEnded':
       return d.supervisor || '';
+    case 'SupervisorCoached':
+      return `${d.supervisor || ''}: “${d.text || ''}”`;
+    case 'SupervisorBargedIn':
+    case 'SupervisorTookOver':
+    case 'CallEndedBySupervisor':
+      return d.supervisor || '';
+    case 'CallHandedBack':
+      return `${d.supervisor || ''}${d.reason === 'supervisor_left' ? ' (left)' : ''}`;
+    case 'HumanRequested':
+      return d.utterance || '';
+    case 'EscalationExpired':
+      return `nobody took the call in ${Number(d.waited_s || 0).toFixed(0)} s`;
     case 'CallEnded':
       return d.reason || '';
     case 'TurnLatencyMeasured':
