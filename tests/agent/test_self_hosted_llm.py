@@ -183,3 +183,31 @@ def test_the_agent_refuses_to_start_naming_the_setting_when_the_server_cannot_se
     err = capsys.readouterr().err
     assert "OPENAI_MODEL=llama3.2 is not served" in err and "ollama pull llama3.2" in err
     assert server.requests == []  # nothing was asked of the model
+
+
+async def test_coaching_reaches_the_models_context_and_the_caller_never_hears_it(
+    app: GroupCommitCallCenter,
+    agent_config: AgentConfig,
+    self_hosted: Providers,
+    server: OpenAICompatibleServer,
+) -> None:
+    server.script(
+        text_reply("Hello! ", "How can I help?"),
+        text_reply("We can also ", "offer 2.9 % financing."),
+    )
+    call = await started_call("call-llm-coached", app, agent_config, self_hosted)
+    await call.desk.act(
+        {"action": "coach", "supervisor": "sue", "text": "offer the 2.9 % financing"}
+    )
+    assert await say(call, "hello") == "Hello! How can I help?"  # the greeting was scripted first
+    await say(call, "what financing do you have")
+    await call.end()
+    await call.close()
+    coached = [
+        m["content"]
+        for m in server.requests[-1]["messages"]
+        if m["role"] == "system" and "offer the 2.9 % financing" in str(m["content"])
+    ]
+    assert coached and "never read this out" in coached[0]
+    replies = [r.text for r in of(logged(app, "call-llm-coached"), "AgentReplied")]
+    assert not any("Supervisor guidance" in r for r in replies)
