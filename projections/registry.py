@@ -7,6 +7,7 @@ from projections.conversations import ConversationsProjection
 from projections.listen_ins import ListenInsProjection
 from projections.lookups import LookupsProjection
 from projections.recordings import RecordingsProjection
+from projections.search import SearchProjection
 from projections.transcript import TranscriptProjection
 
 READ_MODELS: dict[str, ReadModel] = {
@@ -17,6 +18,7 @@ READ_MODELS: dict[str, ReadModel] = {
         LookupsProjection(),
         RecordingsProjection(),
         ListenInsProjection(),
+        SearchProjection(),
     )
 }
 

@@ -23,6 +23,7 @@ from apps.usecases.calls import CallAccess
 from apps.usecases.dealership import DealershipServices
 from apps.web import routes_admin as admin
 from apps.web import routes_customer as customer
+from apps.web import routes_history as history
 from apps.web import routes_pages as pages
 from apps.web import routes_streams as streams
 from apps.web.auth import AdminAuth
@@ -69,7 +70,8 @@ def routes() -> list[Route | Mount]:
         Route("/api/admin/session", admin.session),
         Route("/api/admin/get-monitor-token", admin.monitor_token_endpoint, methods=["POST"]),
         Route("/api/admin/listen-ended", admin.listen_ended, methods=["POST"]),
-        Route("/api/conversations", admin.list_conversations),
+        Route("/api/conversations", history.list_conversations),
+        Route("/api/search", history.search),
         Route("/api/conversations/{id}", admin.get_conversation),
         Route("/api/conversations/{id}/transcript", admin.transcript),
         Route("/api/conversations/{id}/timeline", admin.timeline),
