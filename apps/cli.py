@@ -47,12 +47,14 @@ def build_parser() -> argparse.ArgumentParser:
     from apps.cli_agent import add_agent_parser
     from apps.cli_bench import add_bench_parser
     from apps.cli_logins import add_logins_parser
+    from apps.cli_search import add_search_parser
     from apps.cli_up import add_up_parser
 
     add_up_parser(sub)
     add_agent_parser(sub)
     add_bench_parser(sub)
     add_logins_parser(sub)
+    add_search_parser(sub)
 
     audit = sub.add_parser("audit", help="tamper evidence")
     asub = audit.add_subparsers(dest="action", required=True)
@@ -64,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _handlers() -> dict[str, Callable[[Runtime, argparse.Namespace], int]]:
-    from apps import cli_bench, cli_logins, cli_serve, cli_store, cli_up
+    from apps import cli_bench, cli_logins, cli_search, cli_serve, cli_store, cli_up
 
     return {
         "bench": cli_bench.cmd_bench,
@@ -77,6 +79,7 @@ def _handlers() -> dict[str, Callable[[Runtime, argparse.Namespace], int]]:
         "audit_verify": cli_store.cmd_audit_verify,
         "logins_status": cli_logins.cmd_logins_status,
         "logins_clear": cli_logins.cmd_logins_clear,
+        "search": cli_search.cmd_search,
     }
 
 

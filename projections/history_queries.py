@@ -174,7 +174,7 @@ def outcomes_of_row(counts: dict[str, int], *, ended: bool) -> list[str]:
 
 def search_sql(query: str, limit: int, cursor: str | None) -> tuple[str, list[Any]]:
     """Newest line first (the log position orders lines uniquely and stably)."""
-    options = f"StartSel={_START}, StopSel={_STOP}, MaxWords=30, MinWords=10, MaxFragments=2"
+    options = f"StartSel={_START}, StopSel={_STOP}, MaxWords=35, MinWords=15"
     params: list[Any] = [TEXT_SEARCH_CONFIG, options, TEXT_SEARCH_CONFIG, query]
     where = "l.document @@ q.query"
     if cursor:
