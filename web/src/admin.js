@@ -5,6 +5,7 @@ import { byTestId, setError, setPill } from './lib/dom.js';
 import { SyncedStream, streamStatusText } from './lib/sse.js';
 import { CallList } from './admin/calls.js';
 import { CallDetail } from './admin/detail.js';
+import { CallHistory } from './admin/history.js';
 
 const MAX_PAGES = 20;
 
@@ -44,6 +45,7 @@ async function main() {
   bindLogout(ui.logout);
   const session = await requireSession();
   ui.user.textContent = session.username || '';
+  new CallHistory().load(false);
 
   let calls = null;
   const detail = new CallDetail((conv) => calls && calls.upsert(conv));
