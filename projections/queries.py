@@ -13,6 +13,14 @@ from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.event_log import EventLog
 from projections.conversations import CONVERSATIONS
+from projections.history_queries import (
+    HistoryFilter,
+    InvalidCursor,
+    history_page,
+    history_sql,
+    search_page,
+    search_sql,
+)
 from projections.jsonable import jsonable
 from projections.recordings import RECORDINGS
 from projections.supervision import ESCALATIONS, SUPERVISOR_ACTS
@@ -20,10 +28,6 @@ from projections.transcript import TRANSCRIPT_INTERIMS, TRANSCRIPT_LINES
 
 Row = dict[str, Any]
 ACTIVE_STATUSES = ("opened", "requested", "active")
-
-
-class InvalidCursor(ValueError):
-    pass
 
 
 def encode_cursor(row: Row) -> str:
@@ -81,6 +85,18 @@ class ReadModelQueries:
         rows = await self._all(sql, tuple(params))
         next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
         return [jsonable(r) for r in rows[:limit]], next_cursor
+
+    async def call_history(
+        self, filters: HistoryFilter, *, limit: int, cursor: str | None
+    ) -> tuple[list[Row], str | None]:
+        sql, params = history_sql(filters, limit, cursor)
+        return history_page(filters, await self._all(sql, tuple(params)), limit)
+
+    async def search(
+        self, query: str, *, limit: int, cursor: str | None
+    ) -> tuple[list[Row], str | None]:
+        sql, params = search_sql(query, limit, cursor)
+        return search_page(await self._all(sql, tuple(params)), limit)
 
     async def conversation(self, conversation_id: UUID) -> Row | None:
         rows = await self.conversations([conversation_id])

@@ -7,6 +7,7 @@ from projections.conversations import ConversationsProjection
 from projections.listen_ins import ListenInsProjection
 from projections.lookups import LookupsProjection
 from projections.recordings import RecordingsProjection
+from projections.search import SearchProjection
 from projections.supervision import SupervisionProjection
 from projections.transcript import TranscriptProjection
 
@@ -19,6 +20,7 @@ READ_MODELS: dict[str, ReadModel] = {
         RecordingsProjection(),
         ListenInsProjection(),
         SupervisionProjection(),
+        SearchProjection(),
     )
 }
 

@@ -25,6 +25,9 @@ class TableSpec:
     key: tuple[str, ...]
     prefetch: bool = True
     indexes: tuple[str, ...] = ()
+    #: Columns PostgreSQL computes from the others (`name`, `type GENERATED ALWAYS AS
+    #: (...) STORED`): not written by the handlers nor by COPY, only read by queries.
+    generated: tuple[tuple[str, str], ...] = ()
 
     @cached_property
     def column_names(self) -> list[str]:
@@ -49,12 +52,14 @@ class TableSpec:
 
     def create_sql(self, generation: int) -> list[str]:
         table = self.physical(generation)
-        cols = ", ".join(f"{c} {t}" for c, t in self.columns)
+        cols = ", ".join(f"{c} {t}" for c, t in self.columns + self.generated)
         statements = [
             f"CREATE TABLE IF NOT EXISTS {table} ({cols}, PRIMARY KEY ({', '.join(self.key)}))"
         ]
         for i, index in enumerate(self.indexes):
-            statements.append(f"CREATE INDEX IF NOT EXISTS {table}_i{i} ON {table} ({index})")
+            # "USING gin (...)" names its own method; a plain index lists columns.
+            spec = index if index.startswith("USING ") else f"({index})"
+            statements.append(f"CREATE INDEX IF NOT EXISTS {table}_i{i} ON {table} {spec}")
         return statements
 
     def blank(self, **values: Any) -> Row:

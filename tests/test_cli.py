@@ -99,3 +99,17 @@ def test_rebuild_shows_progress_and_status_shows_lag(
     assert "head of the log: 8" in status.stdout
     line = next(ln for ln in status.stdout.splitlines() if ln.startswith("conversations"))
     assert line.split()[1:4] == ["2", "6", "2"]
+
+
+def test_search_finds_a_line_and_where_it_was_said(
+    call: GroupCommitCallCenter, db: DatabaseSettings
+) -> None:
+    assert cli(db, "projections", "rebuild", "search").returncode == 0
+    out = cli(db, "search", "civic available")
+    assert out.returncode == 0, out.stderr
+    assert f"{ROOM}  +5.0s  customer: Is the [Civic] [available]" in out.stdout
+    as_json = json.loads(cli(db, "search", "--json", "civic").stdout)
+    assert [h["offset_s"] for h in as_json["items"]] == [5.0]  # replies are not indexed
+    assert "no transcript line matches" in cli(db, "search", "zeppelin").stdout
+    bad = cli(db, "search", "civic", "--cursor", "nonsense")
+    assert bad.returncode == 2 and "cursor" in bad.stderr

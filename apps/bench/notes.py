@@ -226,7 +226,15 @@ NOTES: dict[str, Callable[[BenchResult], str]] = {
     "voice": lambda r: VOICE_HOW,
     "understanding": lambda r: UNDERSTANDING_HOW,
     "supervise": lambda r: SUPERVISE_HOW,
+    "search": lambda r: SEARCH_HOW,
 }
+
+SEARCH_HOW = (
+    "Calls from the workload generator; the search read model rebuilt from their log; "
+    "then the SQL of `GET /api/search` (websearch_to_tsquery on the GIN-indexed "
+    "tsvector, newest 20 hits, ts_headline snippets) timed against an ILIKE scan of the "
+    "same lines with the same order and limit, the two taking turns on one connection."
+)
 
 
 SUPERVISE_HOW = """\

@@ -28,6 +28,7 @@ from apps.usecases.supervision import Supervision
 from apps.web import routes_accounts as account_routes
 from apps.web import routes_admin as admin
 from apps.web import routes_customer as customer
+from apps.web import routes_history as history
 from apps.web import routes_pages as pages
 from apps.web import routes_streams as streams
 from apps.web import routes_supervisor as supervisor
@@ -87,7 +88,8 @@ def routes() -> list[Route | Mount]:
         Route("/api/admin/conversations/{id}/accept", supervisor.accept, methods=["POST"]),
         Route("/api/admin/conversations/{id}/acts", supervisor.acts),
         Route("/api/admin/escalations", supervisor.escalations),
-        Route("/api/conversations", admin.list_conversations),
+        Route("/api/conversations", history.list_conversations),
+        Route("/api/search", history.search),
         Route("/api/conversations/{id}", admin.get_conversation),
         Route("/api/conversations/{id}/transcript", admin.transcript),
         Route("/api/conversations/{id}/timeline", admin.timeline),

@@ -263,8 +263,38 @@ SPEC: dict[str, Any] = {
                         "schema": {"type": "integer", "minimum": 1, "maximum": 200},
                     },
                     {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                    *(
+                        {"name": name, "in": "query", "schema": {"type": "string"}}
+                        for name in (
+                            "from",
+                            "to",
+                            "outcome",
+                            "silence",
+                            "recording",
+                            "min_duration_s",
+                            "max_duration_s",
+                            "max_confidence",
+                            "sort",
+                        )
+                    ),
                 ],
-                "responses": _responses("a page of conversations", 401, 403, 422),
+                "responses": _responses("a page of conversations", 400, 401, 403, 422),
+            }
+        },
+        "/api/search": {
+            "get": {
+                "summary": "full-text search over final transcript lines, newest first",
+                "security": ADMIN,
+                "parameters": [
+                    {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+                    },
+                    {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                ],
+                "responses": _responses("a page of hits", 400, 401, 403),
             }
         },
         "/api/conversations/{id}": {

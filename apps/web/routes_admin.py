@@ -17,8 +17,6 @@ from apps.web import body
 from apps.web.auth import requires, signed_in
 from apps.web.dependencies import deps
 from apps.web.errors import ApiError
-from domain.ids import ROOM_NAME_PATTERN
-from projections.queries import InvalidCursor
 from projections.replay import replay
 
 log = logging.getLogger(__name__)
@@ -117,25 +115,6 @@ async def listen_ended(request: Request) -> JSONResponse:
     row = await _conversation_or_404(request, raw)
     await deps(request).calls.end_listen_in(row["room_name"], listen_id)
     return JSONResponse({"ok": True})
-
-
-@requires("watch_calls")
-async def list_conversations(request: Request) -> JSONResponse:
-    status = request.query_params.get("status") or None
-    if status not in (None, "active", "ended"):
-        raise ApiError(422, "invalid_parameter", "'status' must be 'active' or 'ended'")
-    room = request.query_params.get("room") or None
-    if room is not None and not ROOM_NAME_PATTERN.fullmatch(room):
-        raise ApiError(422, "invalid_parameter", "'room' is not a valid room name")
-    limit = body.int_param(request, "limit", default=50, low=1, high=200)
-    cursor = request.query_params.get("cursor") or None
-    try:
-        items, next_cursor = await deps(request).queries.list_conversations(
-            status=status, room=room, limit=limit, cursor=cursor
-        )
-    except InvalidCursor as e:
-        raise ApiError(422, "invalid_parameter", str(e)) from None
-    return JSONResponse({"items": items, "next_cursor": next_cursor})
 
 
 @requires("watch_calls")

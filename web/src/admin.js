@@ -6,6 +6,7 @@ import { SyncedStream, streamStatusText } from './lib/sse.js';
 import { CallList } from './admin/calls.js';
 import { CallDetail } from './admin/detail.js';
 import { EscalationQueue } from './admin/escalations.js';
+import { CallHistory } from './admin/history.js';
 
 const MAX_PAGES = 20;
 
@@ -52,6 +53,7 @@ async function main() {
     setPill(ui.stream, 'Not permitted', 'neutral');
     return;
   }
+  new CallHistory().load(false);
 
   let calls = null;
   const detail = new CallDetail((conv) => calls && calls.upsert(conv), can);

@@ -242,10 +242,24 @@ async function main() {
   ui.scrubber.step = '0.1';
   ui.scrubber.disabled = false;
   ui.scrubber.addEventListener('input', () => moveTo(Number(ui.scrubber.value)));
+  const seek = requestedOffset();
+  if (seek !== null) {
+    // A search hit opens the call at the moment its words were said.
+    moveTo(Math.min(seek, duration), { immediate: true });
+    return;
+  }
   // Start at the end of the call: the full response already is the final state.
   ui.scrubber.value = String(duration);
   showOffset(duration);
   renderState(tl);
+}
+
+/** Seconds into the call asked for by `?t=12.5` or `#t=12.5`, or null. */
+function requestedOffset() {
+  const raw = new URLSearchParams(window.location.search).get('t')
+    ?? new URLSearchParams(window.location.hash.slice(1)).get('t');
+  const value = raw === null ? NaN : Number(raw);
+  return Number.isFinite(value) && value >= 0 ? value : null;
 }
 
 main().catch((err) => {
