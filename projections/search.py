@@ -57,16 +57,7 @@ SEARCH_CALLS = TableSpec(
     indexes=("min_confidence",),
 )
 
-#: Events another part of the system may declare (issue 13): a call handed to a human.
-#: Matched by class name so this read model needs no change when they land; a rebuild
-#: then counts them for every past call.
-ESCALATION_EVENT_NAMES = frozenset({"HumanRequested", "SupervisorTookOver"})
-
 OUTCOMES = ("booking", "vehicle_found", "callback", "escalated", "abandoned")
-
-
-def is_escalation(event: Any) -> bool:
-    return any(cls.__name__ in ESCALATION_EVENT_NAMES for cls in type(event).__mro__)
 
 
 def outcomes_of(call: Row, *, ended: bool) -> list[str]:
@@ -90,11 +81,6 @@ class SearchProjection(ReadModel):
     name = "search"
     tables = (SEARCH_LINES, SEARCH_CALLS)
 
-    def handle(self, event: Any, position: int, store: RowStore) -> None:
-        super().handle(event, position, store)
-        if is_escalation(event):
-            self._count(event, store, "escalations")
-
     def _call(self, event: Any, store: RowStore) -> Row:
         row = store.get(SEARCH_CALLS, (event.originator_id,))
         if row is None:
@@ -114,6 +100,11 @@ class SearchProjection(ReadModel):
         row = self._call(event, store)
         row[column] += 1
         store.put(SEARCH_CALLS, row)
+
+    @handles(ev.HumanRequested, ev.SupervisorTookOver)
+    def on_escalated(self, e: Any, position: int, store: RowStore) -> None:
+        """A call handed to a person: asked for by the caller, or taken by a supervisor."""
+        self._count(e, store, "escalations")
 
     @handles(ev.Opened)
     def on_opened(self, e: Any, position: int, store: RowStore) -> None:

@@ -41,6 +41,7 @@ def test_lines_are_indexed_with_their_offset(
             phone="5550100",
         )
     )
+    app.record(c.RequestHuman(room_name=ROOM, meta=meta(at=14), utterance="a person please"))
     app.record(c.EndCall(room_name=ROOM, meta=meta("webhook", "EV_END", at=20), reason="done"))
     source = EventSource(app.recorder.events_table_name, app.mapper)  # type: ignore[attr-defined]
     rebuild(db.conninfo, source, READ_MODELS["search"])
@@ -53,11 +54,11 @@ def test_lines_are_indexed_with_their_offset(
         ).fetchall()
         assert hits == [(9.0, "for my red Civic")]
         call = conn.execute(
-            "SELECT callbacks, bookings, min_confidence, customer_finals FROM search_calls"
-            " WHERE conversation_id = %s",
+            "SELECT callbacks, bookings, min_confidence, customer_finals, escalations"
+            " FROM search_calls WHERE conversation_id = %s",
             (cid,),
         ).fetchone()
-        assert call == (1, 0, 0.4, 2)
+        assert call == (1, 0, 0.4, 2, 1)  # the caller asked for a person: escalated
         index = conn.execute(
             "SELECT indexdef FROM pg_indexes WHERE indexname LIKE 'search_lines_g%%_i0'"
         ).fetchone()
