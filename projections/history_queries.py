@@ -33,6 +33,19 @@ OUTCOME_SQL = {
 assert set(OUTCOME_SQL) == set(OUTCOMES)
 
 #: Sort name -> (column expression, descending, how a cursor value is read back).
+#: The call-history filters `GET /api/conversations` takes beside status, room, limit and
+#: cursor (the route checks them; the OpenAPI spec lists them)
+HISTORY_FILTERS = (
+    "from",
+    "to",
+    "outcome",
+    "silence",
+    "recording",
+    "min_duration_s",
+    "max_duration_s",
+    "max_confidence",
+    "sort",
+)
 SORTS: dict[str, tuple[str, bool, str]] = {
     "-last_activity_at": ("c.last_activity_at", True, "time"),
     "last_activity_at": ("c.last_activity_at", False, "time"),

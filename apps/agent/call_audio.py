@@ -41,6 +41,28 @@ def object_metadata(conversation_id: str, room_name: str) -> dict[str, str]:
     return {"conversation-id": conversation_id, "room": room_name}
 
 
+def record_uploaded(
+    facts: Facts,
+    recording_id: str,
+    s3: S3Settings,
+    key: str,
+    size: int,
+    duration_s: float,
+    content_type: str,
+) -> None:
+    """A recording this agent uploaded to object storage is complete."""
+    facts.record(
+        c.CompleteRecording,
+        f"recording/{recording_id}/completed",
+        recording_id=recording_id,
+        bucket=s3.bucket,
+        object_key=key,
+        size_bytes=size,
+        duration_s=duration_s,
+        content_type=content_type,
+    )
+
+
 class CallRecording:
     """No recording (`off`); the base of the two modes."""
 
@@ -236,16 +258,7 @@ class AgentRecording(CallRecording):
         except Exception as e:  # UploadFailed after its retries, or anything unexpected
             self._failed(rid, f"{e}; kept {path}")
             return
-        self._facts.record(
-            c.CompleteRecording,
-            f"recording/{rid}/completed",
-            recording_id=rid,
-            bucket=self._s3.bucket,
-            object_key=key,
-            size_bytes=size,
-            duration_s=duration,
-            content_type=CONTENT_TYPE,
-        )
+        record_uploaded(self._facts, rid, self._s3, key, size, duration, CONTENT_TYPE)
         await asyncio.to_thread(path.unlink, missing_ok=True)
 
     def _upload(self, s3: S3Settings, path: Path, key: str) -> tuple[int, float]:

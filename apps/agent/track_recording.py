@@ -14,7 +14,7 @@ from pathlib import Path
 from livekit import rtc
 
 from adapters.storage import RecordingStore, object_key
-from apps.agent.call_audio import object_metadata
+from apps.agent.call_audio import object_metadata, record_uploaded
 from apps.agent.config import AgentConfig
 from apps.agent.facts import Facts
 from domain import commands as c
@@ -66,15 +66,8 @@ class TrackRecording:
         except Exception as e:
             self._failed(f"{e}; kept {self.path}")
             return
-        self._facts.record(
-            c.CompleteRecording,
-            f"recording/{rid}/completed",
-            recording_id=rid,
-            bucket=self._s3.bucket,
-            object_key=key,
-            size_bytes=size,
-            duration_s=self.frames / SAMPLE_RATE,
-            content_type=CONTENT_TYPE,
+        record_uploaded(
+            self._facts, rid, self._s3, key, size, self.frames / SAMPLE_RATE, CONTENT_TYPE
         )
         await asyncio.to_thread(self.path.unlink, missing_ok=True)
 

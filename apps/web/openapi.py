@@ -7,6 +7,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from projections.history_queries import HISTORY_FILTERS
+
 ERROR = {"$ref": "#/components/schemas/Error"}
 
 
@@ -265,17 +267,7 @@ SPEC: dict[str, Any] = {
                     {"name": "cursor", "in": "query", "schema": {"type": "string"}},
                     *(
                         {"name": name, "in": "query", "schema": {"type": "string"}}
-                        for name in (
-                            "from",
-                            "to",
-                            "outcome",
-                            "silence",
-                            "recording",
-                            "min_duration_s",
-                            "max_duration_s",
-                            "max_confidence",
-                            "sort",
-                        )
+                        for name in HISTORY_FILTERS
                     ),
                 ],
                 "responses": _responses("a page of conversations", 400, 401, 403, 422),

@@ -12,26 +12,10 @@ from apps.web.auth import requires
 from apps.web.dependencies import deps
 from apps.web.errors import ApiError
 from domain.ids import ROOM_NAME_PATTERN
-from projections.history_queries import SORTS, HistoryFilter, InvalidCursor
+from projections.history_queries import HISTORY_FILTERS, SORTS, HistoryFilter, InvalidCursor
 from projections.search import OUTCOMES
 
-HISTORY_PARAMS = frozenset(
-    {
-        "status",
-        "room",
-        "from",
-        "to",
-        "outcome",
-        "silence",
-        "recording",
-        "min_duration_s",
-        "max_duration_s",
-        "max_confidence",
-        "sort",
-        "limit",
-        "cursor",
-    }
-)
+HISTORY_PARAMS = frozenset({"status", "room", "limit", "cursor", *HISTORY_FILTERS})
 RECORDING_STATES = ("none", "requested", "active", "completed", "failed")
 MAX_RANGE = timedelta(days=366)
 MAX_QUERY_CHARS = 200
