@@ -12,6 +12,7 @@ from psycopg.rows import dict_row, tuple_row
 from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.event_log import EventLog
+from projections.analytics_queries import AnalyticsRange, analytics_report, analytics_sql
 from projections.conversations import CONVERSATIONS
 from projections.history_queries import (
     HistoryFilter,
@@ -97,6 +98,13 @@ class ReadModelQueries:
     ) -> tuple[list[Row], str | None]:
         sql, params = search_sql(query, limit, cursor)
         return search_page(await self._all(sql, tuple(params)), limit)
+
+    async def analytics(self, period: AnalyticsRange) -> Row:
+        (calls_sql, params), (turns_sql, _) = analytics_sql(period)
+        async with self.pool.connection() as conn:
+            calls = await (await conn.execute(calls_sql.encode(), params)).fetchall()
+            turns = await (await conn.execute(turns_sql.encode(), params)).fetchall()
+        return analytics_report(period, list(calls), list(turns))  # type: ignore[arg-type]
 
     async def conversation(self, conversation_id: UUID) -> Row | None:
         rows = await self.conversations([conversation_id])

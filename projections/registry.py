@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from projections.analytics import AnalyticsProjection
 from projections.base import ReadModel
 from projections.conversations import ConversationsProjection
 from projections.listen_ins import ListenInsProjection
@@ -21,6 +22,7 @@ READ_MODELS: dict[str, ReadModel] = {
         ListenInsProjection(),
         SupervisionProjection(),
         SearchProjection(),
+        AnalyticsProjection(),
     )
 }
 

@@ -113,3 +113,30 @@ def test_search_finds_a_line_and_where_it_was_said(
     assert "no transcript line matches" in cli(db, "search", "zeppelin").stdout
     bad = cli(db, "search", "civic", "--cursor", "nonsense")
     assert bad.returncode == 2 and "cursor" in bad.stderr
+
+
+def test_report_prints_the_analytics_as_a_table_and_as_csv(
+    call: GroupCommitCallCenter, db: DatabaseSettings
+) -> None:
+    assert cli(db, "projections", "rebuild", "analytics").returncode == 0
+    day = ["--from", "2026-11-22", "--to", "2026-11-23"]
+    out = cli(db, "report", *day)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == "calls opened 2026-11-22 00:00 to 2026-11-23 00:00 UTC"
+    assert lines[1].split()[:3] == ["start", "calls", "contained"]
+    assert lines[3].split()[:2] == ["2026-11-22T00:00", "1"]
+    assert lines[-1].split()[:2] == ["total", "1"]
+    csv_lines = cli(db, "report", *day, "--csv").stdout.splitlines()
+    assert csv_lines[0].startswith("start,calls,ended_calls,contained_calls,containment,")
+    assert csv_lines[1].startswith("2026-11-22T00:00:00+00:00,1,")
+    assert csv_lines[-1].startswith("total,1,")
+    as_json = json.loads(cli(db, "report", *day, "--json").stdout)
+    assert as_json["totals"]["calls"] == 1
+    for bad, reason in (
+        (["--from", "yesterday"], "--from must be an ISO 8601"),
+        (["--from", "2026-11-23", "--to", "2026-11-22"], "--to must be after --from"),
+        (["--from", "2025-01-01", "--to", "2026-11-22"], "at most 366 days"),
+    ):
+        refused = cli(db, "report", *bad)
+        assert refused.returncode == 2 and reason in refused.stderr, refused.stderr

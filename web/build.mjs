@@ -7,7 +7,7 @@ import * as esbuild from 'esbuild';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const outdir = path.resolve(here, '../apps/web/static/dist');
-const pages = ['customer', 'admin', 'timeline', 'login'];
+const pages = ['customer', 'admin', 'timeline', 'login', 'analytics'];
 
 await rm(outdir, { recursive: true, force: true });
 

@@ -27,6 +27,7 @@ from apps.usecases.dealership import DealershipServices
 from apps.usecases.supervision import Supervision
 from apps.web import routes_accounts as account_routes
 from apps.web import routes_admin as admin
+from apps.web import routes_analytics as analytics
 from apps.web import routes_customer as customer
 from apps.web import routes_history as history
 from apps.web import routes_pages as pages
@@ -65,6 +66,7 @@ def routes() -> list[Route | Mount]:
         Route("/admin", pages.admin_page),
         Route("/admin/login", pages.login_page),
         Route("/admin/conversations/{id}/timeline", pages.timeline_page),
+        Route("/admin/analytics", pages.analytics_page),
         Route("/healthz", pages.healthz),
         Route("/metrics", metrics_endpoint),
         Route("/openapi.json", openapi),
@@ -90,6 +92,8 @@ def routes() -> list[Route | Mount]:
         Route("/api/admin/escalations", supervisor.escalations),
         Route("/api/conversations", history.list_conversations),
         Route("/api/search", history.search),
+        Route("/api/analytics", analytics.analytics),
+        Route("/api/analytics.csv", analytics.analytics_as_csv),
         Route("/api/conversations/{id}", admin.get_conversation),
         Route("/api/conversations/{id}/transcript", admin.transcript),
         Route("/api/conversations/{id}/timeline", admin.timeline),

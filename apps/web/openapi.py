@@ -289,6 +289,28 @@ SPEC: dict[str, Any] = {
                 "responses": _responses("a page of hits", 400, 401, 403),
             }
         },
+        **{
+            path: {
+                "get": {
+                    "summary": summary,
+                    "security": ADMIN,
+                    "parameters": [
+                        {"name": "from", "in": "query", "schema": {"type": "string"}},
+                        {"name": "to", "in": "query", "schema": {"type": "string"}},
+                        {
+                            "name": "bucket",
+                            "in": "query",
+                            "schema": {"type": "string", "enum": ["hour", "day"]},
+                        },
+                    ],
+                    "responses": _responses(summary, 400, 401, 403),
+                }
+            }
+            for path, summary in (
+                ("/api/analytics", "calls, containment, handle time, latency per bucket"),
+                ("/api/analytics.csv", "the same analytics as CSV, a line per bucket"),
+            )
+        },
         "/api/conversations/{id}": {
             "get": {
                 "summary": "one conversation",

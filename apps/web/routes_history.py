@@ -25,7 +25,8 @@ def _bad(reason: str) -> ApiError:
     return ApiError(400, "invalid_parameter", reason)
 
 
-def _time(request: Request, key: str) -> datetime | None:
+def query_time(request: Request, key: str) -> datetime | None:
+    """An ISO 8601 time from the query string (UTC when it names no zone), or None."""
     raw = request.query_params.get(key)
     if not raw:
         return None
@@ -67,7 +68,7 @@ def history_filter(request: Request) -> HistoryFilter:
     room = request.query_params.get("room") or None
     if room is not None and not ROOM_NAME_PATTERN.fullmatch(room):
         raise ApiError(422, "invalid_parameter", "'room' is not a valid room name")
-    opened_from, opened_to = _time(request, "from"), _time(request, "to")
+    opened_from, opened_to = query_time(request, "from"), query_time(request, "to")
     if opened_from and opened_to:
         if opened_to < opened_from:
             raise _bad("'to' is before 'from'")

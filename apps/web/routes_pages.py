@@ -41,6 +41,10 @@ async def timeline_page(request: Request) -> Response:
     return await _require_login(request) or _page("timeline.html")
 
 
+async def analytics_page(request: Request) -> Response:
+    return await _require_login(request) or _page("analytics.html")
+
+
 async def healthz(request: Request) -> JSONResponse:
     d = deps(request)
     try:

@@ -26,6 +26,8 @@ GUARDED = [
     ("POST", "/api/admin/get-monitor-token", "act_on_calls"),
     ("POST", "/api/admin/listen-ended", "act_on_calls"),
     ("GET", "/api/admin/users", "manage_accounts"),
+    ("GET", "/api/analytics", "see_analytics"),
+    ("GET", "/api/analytics.csv", "see_analytics"),
     ("POST", "/api/admin/users", "manage_accounts"),
 ]
 CAN = {

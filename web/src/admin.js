@@ -47,6 +47,11 @@ async function main() {
   const staff = await requireStaff();
   ui.user.textContent = staffLabel(staff);
   const can = new Set(staff.can || []);
+  byTestId('analytics-link').hidden = !can.has('see_analytics');
+  if (!can.has('watch_calls') && can.has('see_analytics')) {
+    window.location.replace('/admin/analytics'); // an analyst's page
+    return;
+  }
   if (!can.has('watch_calls')) {
     // the role sees no call at all: say so rather than fail on every request
     setError(ui.error, `Signed in as ${staff.role}: this role may not watch calls.`);
