@@ -76,7 +76,9 @@ def _state(who: str) -> _Render:
 
 def _participant(action: str) -> _Render:
     def render(e: Any) -> tuple[str, dict[str, Any]]:
-        data: dict[str, Any] = {"identity": e.identity, "action": action}
+        # The source lets the feed show one line for a join both LiveKit and the agent report.
+        source = (getattr(e, "meta", None) or {}).get("source", "")
+        data: dict[str, Any] = {"identity": e.identity, "action": action, "source": source}
         if action == "joined":
             data.update(kind=e.kind, hidden=e.hidden)
         return "participant", data

@@ -99,6 +99,15 @@ def test_dashboard_live_call_transcript_reload_and_timeline(web: WebServer, page
 
     row.click()
     expect(page.get_by_test_id("detail-body")).to_be_visible()
+    # the agent reports the join LiveKit's webhook reported: one fact, one line, two sources
+    web.app.record(
+        c.JoinParticipant(
+            room_name=room, meta=EventMeta(source="agent"), identity="customer-b1", kind="customer"
+        )
+    )
+    joins = page.get_by_test_id("feed-participant")
+    expect(joins.first).to_have_attribute("data-sources", "webhook + agent", timeout=10_000)
+    expect(joins).to_have_count(1)
     say(web, room, "customer", "Hi, is the blue Civic still available")
     web.app.record(
         c.RecordAgentReply(
@@ -117,6 +126,8 @@ def test_dashboard_live_call_transcript_reload_and_timeline(web: WebServer, page
     expect(lines.nth(0)).to_contain_text("is the blue Civic still available")
     expect(lines.nth(1)).to_contain_text("Welcome to CME Auto Sales")
     expect(page.get_by_test_id("interim-line")).to_contain_text("can I book a", timeout=10_000)
+    # the header's counters follow the stream, not only new conversation rows
+    expect(page.get_by_test_id("detail-counts")).to_contain_text("1 finals · 1 replies")
     web.app.record(c.DetectSilence(room_name=room, meta=EventMeta(source="agent"), silent_for_s=31))
     expect(page.get_by_test_id("feed-silence")).to_be_visible(timeout=10_000)
     shot(page, "03-live-transcript")
@@ -126,12 +137,15 @@ def test_dashboard_live_call_transcript_reload_and_timeline(web: WebServer, page
     lines = page.get_by_test_id("transcript-line")
     expect(lines).to_have_count(2, timeout=15_000)
     expect(lines.nth(0)).to_contain_text("is the blue Civic still available")
+    expect(page.get_by_test_id("detail-counts")).to_contain_text("1 finals · 1 replies")
+    expect(page.get_by_test_id("feed-participant")).to_have_count(1)  # from the history too
     shot(page, "04-after-reload")
 
     time.sleep(0.3)
     say(web, room, "customer", "Saturday at ten works for me")
     web.webhook(room_event("room_finished", room))
     expect(page.get_by_test_id("transcript-line")).to_have_count(3, timeout=15_000)
+    expect(page.get_by_test_id("detail-counts")).to_contain_text("2 finals · 1 replies")
 
     page.get_by_test_id("timeline-link").click()
     expect(page).to_have_url(f"{web.url}/admin/conversations/{cid}/timeline")

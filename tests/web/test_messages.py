@@ -42,3 +42,4 @@ def test_participant_messages_carry_kind_and_action() -> None:
     m = call_message(3, joined)
     assert m is not None and m.event == "participant"
     assert m.data["action"] == "joined" and m.data["kind"] == "customer"
+    assert m.data["source"] == joined.meta["source"] != ""

@@ -9,6 +9,9 @@ import { participantList } from '../lib/render.js';
 import { SyncedStream, streamStatusText } from '../lib/sse.js';
 import { SupervisePanel } from './supervise.js';
 import { TranscriptFeed } from './feed.js';
+
+/** The conversation row's counter that each call-stream message adds one to. */
+const COUNTED = { final: 'final_count', reply: 'reply_count', lookup: 'lookup_count', tool: 'tool_call_count' };
 import { isNewer, recordingText } from './calls.js';
 
 const CALL_EVENTS = ['interim', 'final', 'reply', 'state', 'lookup', 'tool', 'silence', 'recording', 'participant', 'conversation', 'latency', 'supervisor', 'escalation'];
@@ -139,6 +142,7 @@ export class CallDetail {
 
   handle(type, d, pos) {
     const at = d.at;
+    this.count(type, d, pos);
     switch (type) {
       case 'interim':
         this.feed.interim(d);
@@ -185,6 +189,19 @@ export class CallDetail {
       default:
         break;
     }
+  }
+
+  /**
+   * Keeps the header's counters current: the call stream sends a line, reply or lookup as
+   * its own message, not as a new conversation row. Only events after the row's own
+   * position are counted, so a replayed or resumed stream never counts one twice.
+   */
+  count(type, d, pos) {
+    const column = COUNTED[type];
+    const c = this.conv;
+    const at = Number(pos);
+    if (!column || !c || !Number.isFinite(at) || at <= Number(c.position ?? -1)) return;
+    this.patch({ [column]: (c[column] ?? 0) + 1, position: at });
   }
 
   /** Local, optimistic update of the header until the next `conversation` row. */

@@ -18,12 +18,14 @@ export class TranscriptFeed {
     this.jump = jump;
     this.seen = new Set();
     this.interims = new Map(); // speaker → element
+    this.presence = new Map(); // identity → its latest participant line
     this.scroll = new AutoScroller(scroller, (detached) => { this.jump.hidden = !detached; });
     this.jump.addEventListener('click', () => this.scroll.jump());
   }
 
   clear() {
     this.seen.clear();
+    this.presence.clear();
     this.interims.clear();
     setChildren(this.items);
     setChildren(this.interimsEl);
@@ -92,12 +94,30 @@ export class TranscriptFeed {
       at ? h('time', { datetime: at }, fmtClock(at)) : null), position);
   }
 
+  /**
+   * A participant joined or left. LiveKit's webhook and the agent each report the same
+   * join (and leave): one fact is one line, naming every source that reported it.
+   */
   participant(d, at, position) {
+    const present = d.action === 'joined';
+    const last = this.presence.get(d.identity);
+    if (last && last.present === present) {
+      if (Number.isFinite(position)) this.seen.add(position);
+      if (d.source) last.sources.add(d.source);
+      last.el.dataset.sources = [...last.sources].join(' + ');
+      last.sourceEl.textContent = ` · reported by ${last.el.dataset.sources}`;
+      return;
+    }
     const verb = { joined: 'joined', left: 'left', aborted: 'lost connection' }[d.action] || d.action;
-    this.insert(h('div', { class: ['feed-item', 'feed-participant'], testid: 'feed-participant' },
+    const sources = new Set(d.source ? [d.source] : []);
+    const sourceEl = h('span', { class: 'muted small', testid: 'participant-sources' },
+      sources.size ? ` · reported by ${[...sources].join(' + ')}` : '');
+    const el = h('div', { class: ['feed-item', 'feed-participant'], testid: 'feed-participant', dataset: { sources: [...sources].join(' + ') } },
       h('span', { class: 'feed-kind' }, 'Participant'),
       ` ${d.identity}${d.kind ? ` (${d.kind}${d.hidden ? ', hidden' : ''})` : ''} ${verb}`,
-      at ? h('time', { datetime: at }, fmtClock(at)) : null), position);
+      sourceEl,
+      at ? h('time', { datetime: at }, fmtClock(at)) : null);
+    if (this.insert(el, position)) this.presence.set(d.identity, { present, el, sourceEl, sources });
   }
 
   recording(d, at, position) {
@@ -150,9 +170,9 @@ export class TranscriptFeed {
       case 'SilenceEnded': return this.silence({ active: false, silent_for_s: d.silent_for_s }, at, pos);
       case 'AgentStateChanged': return this.state({ who: 'agent', ...d }, at, pos);
       case 'UserStateChanged': return this.state({ who: 'user', ...d }, at, pos);
-      case 'ParticipantJoined': return this.participant({ ...d, action: 'joined' }, at, pos);
-      case 'ParticipantLeft': return this.participant({ ...d, action: 'left' }, at, pos);
-      case 'ParticipantConnectionAborted': return this.participant({ ...d, action: 'aborted' }, at, pos);
+      case 'ParticipantJoined': return this.participant({ ...d, action: 'joined', source: e.source }, at, pos);
+      case 'ParticipantLeft': return this.participant({ ...d, action: 'left', source: e.source }, at, pos);
+      case 'ParticipantConnectionAborted': return this.participant({ ...d, action: 'aborted', source: e.source }, at, pos);
       default: return undefined;
     }
   }
