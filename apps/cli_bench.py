@@ -23,7 +23,7 @@ from typing import Any
 from apps.bench.common import BenchContext, BenchResult, Progress, machine_info
 from apps.runtime import Runtime
 
-BENCHES = ("ingest", "live", "rebuild", "replay", "agent", "search")
+BENCHES = ("ingest", "live", "rebuild", "replay", "agent", "search", "analytics")
 #: Benches that need the speech models (and, for voice, livekit-server and the agent worker)
 #: and take minutes: run by name, not by `all`.
 CALL_BENCHES = ("voice", "supervise")

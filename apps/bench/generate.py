@@ -20,7 +20,14 @@ IN_FLIGHT = 4
 BASE = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 
 
-def _fill(env: dict[str, str], index: int, events: int, concurrent_calls: int, counter: Any) -> int:
+def _fill(
+    env: dict[str, str],
+    index: int,
+    events: int,
+    concurrent_calls: int,
+    counter: Any,
+    turns: int = 24,
+) -> int:
     """Record commands of interleaved simulated calls until `events` events are stored."""
     tune_gc()  # as the agent's job processes do
     app = GroupCommitCallCenter(env=env)
@@ -29,6 +36,7 @@ def _fill(env: dict[str, str], index: int, events: int, concurrent_calls: int, c
             concurrent_calls,
             prefix=f"gen{index}",
             seed=1000 + index,
+            turns=turns,
             make_meta=simulated_meta(BASE),
         )
         slot = 0
@@ -62,9 +70,9 @@ def _fill(env: dict[str, str], index: int, events: int, concurrent_calls: int, c
 
 
 def _worker(
-    env: dict[str, str], index: int, events: int, calls: int, counter: Any, out: Any
+    env: dict[str, str], index: int, events: int, calls: int, counter: Any, out: Any, turns: int
 ) -> None:
-    out.put(_fill(env, index, events, calls, counter))
+    out.put(_fill(env, index, events, calls, counter, turns))
 
 
 def generate(
@@ -75,8 +83,10 @@ def generate(
     *,
     concurrent_calls: int = 500,
     processes: int = 1,
+    turns: int = 24,
 ) -> int:
-    """Store about `events` events; returns how many were stored. Shows progress."""
+    """Store about `events` events of calls of `turns` turns each; returns how many were
+    stored. Shows progress."""
     bar = ctx.progress.bar(f"{bench}: generating")
     started = time.perf_counter()
     mp = multiprocessing.get_context("spawn")
@@ -88,7 +98,7 @@ def generate(
 
         def fill() -> None:
             try:
-                _fill(db.eventsourcing_env(), 0, events, concurrent_calls, counter)
+                _fill(db.eventsourcing_env(), 0, events, concurrent_calls, counter, turns)
             except BaseException as e:
                 errors.append(e)
 
@@ -108,6 +118,7 @@ def generate(
                     concurrent_calls // processes,
                     counter,
                     out,
+                    turns,
                 ),
                 daemon=True,
             )
