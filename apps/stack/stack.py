@@ -22,7 +22,7 @@ from apps.stack.processes import (
     find_binary,
     free_port,
     http_ok,
-    port_is_free,
+    port_has_listener,
 )
 from apps.stack.secrets_store import local_secrets
 from apps.web.app import WebInputs, create_app
@@ -119,7 +119,7 @@ class LocalStack:
         env = dict(o.env)
         env.setdefault("CALLCENTER_ADMIN_USER", "admin")
         for port, what in ((ports.web, "web app"), (ports.minio, "MinIO")):
-            if not port_is_free(port):
+            if port_has_listener(port):
                 raise StackError(
                     f"port {port} for the {what} is taken: stop what uses it or choose another port"
                 )
@@ -131,7 +131,7 @@ class LocalStack:
                 )
             self.livekit_url = env["LIVEKIT_URL"]
         else:
-            if not port_is_free(ports.livekit):
+            if port_has_listener(ports.livekit):
                 raise StackError(f"port {ports.livekit} for livekit-server is taken")
             key, secret = secrets["livekit_api_key"], secrets["livekit_api_secret"]
             config = o.data_dir / "livekit.yaml"
