@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import time
 
 from apps.runtime import Runtime
-from apps.stack.processes import StackError
+from apps.stack.cluster import ClusterOptions, ClusterPorts, ClusterStack
+from apps.stack.processes import StackError, free_port
 from apps.stack.stack import LocalStack, StackOptions, StackPorts
 
 
@@ -20,12 +22,23 @@ def add_up_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--livekit-port", type=int, default=7880)
     p.add_argument("--minio-port", type=int, default=9000)
     p.add_argument("--no-agent", action="store_true", help="do not start the agent worker")
+    p.add_argument(
+        "--nodes",
+        type=int,
+        default=1,
+        help="N > 1: a cluster on this host (Redis, N LiveKit nodes, N agent workers, "
+        "N web processes behind nginx, projections in their own process)",
+    )
     p.set_defaults(handler="up")
 
 
 def cmd_up(rt: Runtime, args: argparse.Namespace) -> int:
     from apps.cli_store import CliError
 
+    if args.nodes < 1:
+        raise CliError("--nodes must be at least 1")
+    if args.nodes > 1:
+        return _run(_cluster(rt, args), CliError)
     ports = StackPorts(
         web=args.port,
         livekit=args.livekit_port,
@@ -35,6 +48,29 @@ def cmd_up(rt: Runtime, args: argparse.Namespace) -> int:
     stack = LocalStack(
         rt, StackOptions(data_dir=rt.config.data_dir, ports=ports, start_agent=not args.no_agent)
     )
+    return _run(stack, CliError)
+
+
+def _cluster(rt: Runtime, args: argparse.Namespace) -> ClusterStack:
+    ports = ClusterPorts.free(args.nodes)
+    ports.web, ports.minio = args.port, args.minio_port
+    ports.livekit = [
+        (args.livekit_port + 2 * i, args.livekit_port + 2 * i + 1, free_port())
+        for i in range(args.nodes)
+    ]
+    return ClusterStack(
+        rt,
+        ClusterOptions(
+            rt.config.data_dir,
+            nodes=args.nodes,
+            ports=ports,
+            env=dict(os.environ),
+            start_agents=not args.no_agent,
+        ),
+    )
+
+
+def _run(stack: LocalStack | ClusterStack, cli_error: type[Exception]) -> int:
     # SIGTERM stops as cleanly as Ctrl-C.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
@@ -54,22 +90,27 @@ def cmd_up(rt: Runtime, args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("\nstopping...", file=sys.stderr)
     except StackError as e:
-        raise CliError(str(e)) from None
+        raise cli_error(str(e)) from None
     finally:
         stack.stop()
     print("stopped.", file=sys.stderr)
     return 0
 
 
-def _banner(stack: LocalStack) -> str:
+def _banner(stack: LocalStack | ClusterStack) -> str:
+    livekit = (
+        ", ".join(stack.livekit_urls) if isinstance(stack, ClusterStack) else stack.livekit_url
+    )
     lines = [
         "",
         "CME Auto Sales call center is running:",
         f"  customer page   {stack.web_url}/",
         f"  dashboard       {stack.web_url}/admin",
-        f"  LiveKit         {stack.livekit_url}",
+        f"  LiveKit         {livekit}",
         f"  logs            {stack.options.data_dir / 'logs'}",
     ]
+    if isinstance(stack, ClusterStack):
+        lines.append(f"  web processes   {', '.join(stack.web_urls())} (behind nginx)")
     if stack.admin_password:
         lines.append(
             f"  admin login     admin / {stack.admin_password}"

@@ -10,8 +10,10 @@ cd "$(dirname "$0")/.."
 
 # festival and its US SLT voice: a caller voice for the speech-to-text tests, not the agent's
 # festvox-kallpc16k and festvox-kdlpc16k: held-out caller voices for `callcenter bench understanding`
+# redis-server and nginx-light: the cluster of `callcenter up --nodes N` (LiveKit's shared
+# state, and the reverse proxy in front of the web processes)
 APT_PACKAGES=(espeak-ng sox chromium ffmpeg libportaudio2 festival festvox-us-slt-hts
-    festvox-kallpc16k festvox-kdlpc16k)
+    festvox-kallpc16k festvox-kdlpc16k redis-server nginx-light)
 
 step() { printf '\n==> %s\n' "$*"; }
 

@@ -29,7 +29,7 @@ def find_binary(name: str) -> Path:
     candidate = BIN_DIR / name
     if candidate.exists():
         return candidate
-    found = shutil.which(name)
+    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")  # nginx
     if found:
         return Path(found)
     raise StackError(

@@ -25,6 +25,7 @@ from apps.stack.processes import (
     port_has_listener,
 )
 from apps.stack.secrets_store import local_secrets
+from apps.stack.services import minio_argv, minio_env
 from apps.web.app import WebInputs, create_app
 from apps.web.settings import WebSettings
 
@@ -159,27 +160,12 @@ class LocalStack:
         env["LIVEKIT_URL"] = self.livekit_url
         # Object storage for recordings.
         if not env.get("CALLCENTER_S3_ACCESS_KEY"):
-            minio_dir = o.data_dir / "minio"
-            minio_dir.mkdir(parents=True, exist_ok=True)
-            minio_env = {
-                **env,
-                "MINIO_ROOT_USER": secrets["minio_user"],
-                "MINIO_ROOT_PASSWORD": secrets["minio_password"],
-                "MINIO_BROWSER": "off",
-            }
             self._spawn(
                 "minio",
-                [
-                    str(find_binary("minio")),
-                    "server",
-                    str(minio_dir),
-                    "--address",
-                    f"127.0.0.1:{ports.minio}",
-                    "--quiet",
-                ],
-                minio_env,
+                minio_argv(o.data_dir / "minio", ports.minio),
+                minio_env(env, secrets),
                 logs,
-                http_ok(f"http://127.0.0.1:{ports.minio}/minio/health/live"),
+                http_ok(f"http://127.0.0.1:{ports.minio}/minio/health/ready"),
             )
             env.update(
                 CALLCENTER_S3_ENDPOINT=f"127.0.0.1:{ports.minio}",
@@ -230,7 +216,7 @@ class LocalStack:
                 [sys.executable, "-m", "apps.cli", "agent", "start"],
                 self.child_env,
                 logs,
-                _log_contains(agent_log, "registered worker", offset),
+                log_contains(agent_log, "registered worker", offset),
                 cwd=REPO,
                 timeout=180,
             )
@@ -266,7 +252,7 @@ class LocalStack:
             process.stop()
 
 
-def _log_contains(path: Path, text: str, offset: int) -> object:
+def log_contains(path: Path, text: str, offset: int) -> object:
     def check() -> bool:
         try:
             with path.open("rb") as f:
