@@ -24,6 +24,9 @@ from domain.recording import RecordingPart
 from domain.speech import SpeechPart
 from domain.supervision import SupervisionPart
 
+#: The end reason of a call whose agent left without closing its session (its worker died).
+AGENT_LOST = "agent_lost"
+
 
 class Conversation(SpeechPart, ActivityPart, RecordingPart, MonitoringPart, SupervisionPart):
     """A call, from the token request to the last recording result.
@@ -52,9 +55,13 @@ class Conversation(SpeechPart, ActivityPart, RecordingPart, MonitoringPart, Supe
         def apply(self, c: Conversation) -> None:
             c.ended_at = datetime.fromisoformat(self.meta["occurred_at"])
             c.status = "ended"
+            c.end_reason = self.reason
 
     RoomFinished = ev.RoomFinished
-    AgentSessionClosed = ev.AgentSessionClosed
+
+    class AgentSessionClosed(ev.AgentSessionClosed):
+        def apply(self, c: Conversation) -> None:
+            c.agent_session_closed = True
 
     class ParticipantJoined(ev.ParticipantJoined):
         def apply(self, c: Conversation) -> None:
@@ -91,6 +98,9 @@ class Conversation(SpeechPart, ActivityPart, RecordingPart, MonitoringPart, Supe
         self.opened_at = datetime.fromisoformat(meta["occurred_at"])
         self.started_at: datetime | None = None
         self.ended_at: datetime | None = None
+        self.end_reason: str | None = None
+        self.agent_session_closed = False
+        self.ending = False
         self.participants: dict[str, dict[str, Any]] = {}
         self.user_state = "listening"
         self.agent_state = "initializing"
@@ -190,7 +200,25 @@ class Conversation(SpeechPart, ActivityPart, RecordingPart, MonitoringPart, Supe
         gone = (
             Conversation.ParticipantConnectionAborted if aborted else Conversation.ParticipantLeft
         )
+        was_agent = self._present_kind(identity) == "agent"
         self._record(gone, meta, identity, sid)
+        if was_agent and self._agent_lost():
+            # Its worker died: nothing answers the caller and self-hosted LiveKit sends no
+            # other agent, so the call is over rather than left live for ever.
+            began = self.started_at or self.opened_at
+            duration = max(0.0, (meta.occurred_at - began).total_seconds())
+            self._record(Conversation.CallEnded, meta, AGENT_LOST, duration)
+
+    def _present_kind(self, identity: str) -> str | None:
+        seen = self.participants.get(identity)
+        return seen["kind"] if seen and seen["present"] else None
+
+    def _agent_lost(self) -> bool:
+        """The agent left a live call it did not close, with the caller still there."""
+        if self.ended_at is not None or self.agent_session_closed or self.ending:
+            return False
+        present = [p["kind"] for p in self.participants.values() if p["present"]]
+        return "customer" in present and "agent" not in present
 
     def publish_track(
         self, identity: str, track_sid: str, kind: str, source: str, meta: EventMeta

@@ -34,6 +34,9 @@ class ConversationState(Aggregate):
     opened_at: datetime
     started_at: datetime | None
     ended_at: datetime | None
+    end_reason: str | None
+    agent_session_closed: bool
+    ending: bool
     participants: dict[str, dict[str, Any]]
     user_state: str
     agent_state: str

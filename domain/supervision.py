@@ -37,7 +37,9 @@ class SupervisionPart(ConversationState):
             c.control = "ai"
             c.controller = None
 
-    CallEndedBySupervisor = ev.CallEndedBySupervisor
+    class CallEndedBySupervisor(ev.CallEndedBySupervisor):
+        def apply(self, c: ConversationState) -> None:
+            c.ending = True  # the agent says goodbye and leaves: not a lost agent
 
     class HumanRequested(ev.HumanRequested):
         def apply(self, c: ConversationState) -> None:

@@ -5,6 +5,7 @@ Pure rules: the application service runs on an event store in memory, no Postgre
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
@@ -254,3 +255,58 @@ def test_metadata_ids_with_a_nul_are_refused() -> None:
         EventMeta(source="webhook", external_id="EV_\x00")
     with pytest.raises(InvalidCommand):
         EventMeta(source="agent", correlation_id="c\x00")
+
+
+def _call_with_agent(app: CallCenter, room: str) -> None:
+    app.record(c.StartCall(room_name=room, meta=meta("webhook", at=0)))
+    for identity, kind in (("customer-1", "customer"), ("agent-AJ_1", "agent")):
+        app.record(
+            c.JoinParticipant(
+                room_name=room, meta=meta("webhook", at=1), identity=identity, kind=kind
+            )
+        )
+
+
+def _ends(app: CallCenter, room: str) -> list[tuple[str, float]]:
+    log = app.log_of(conversation_id_for_room(room))
+    return [(e.reason, e.duration_s) for _, e in log if type(e).__name__ == "CallEnded"]  # type: ignore[attr-defined]
+
+
+def test_an_agent_that_leaves_without_closing_its_session_ends_the_call(app: CallCenter) -> None:
+    _call_with_agent(app, ROOM)
+    app.record(
+        c.LeaveParticipant(room_name=ROOM, meta=meta("webhook", at=30), identity="agent-AJ_1")
+    )
+    assert _ends(app, ROOM) == [("agent_lost", 30.0)]
+    # the same departure reported again, or the caller leaving after, ends nothing more
+    app.record(c.LeaveParticipant(room_name=ROOM, meta=meta("agent", at=31), identity="agent-AJ_1"))
+    app.record(
+        c.LeaveParticipant(room_name=ROOM, meta=meta("webhook", at=32), identity="customer-1")
+    )
+    assert len(_ends(app, ROOM)) == 1
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        # the agent closed its session first (an orderly end)
+        c.CloseAgentSession(room_name="r", meta=meta("agent", at=20), reason="user_initiated"),
+        # the caller had already gone
+        c.LeaveParticipant(room_name="r", meta=meta("webhook", at=20), identity="customer-1"),
+        # a supervisor ended the call: the agent says goodbye and leaves
+        c.EndCallBySupervisor(room_name="r", meta=meta("supervisor", at=20), supervisor="sup"),
+        # another agent is in the room
+        c.JoinParticipant(
+            room_name="r", meta=meta("webhook", at=20), identity="agent-AJ_2", kind="agent"
+        ),
+    ],
+    ids=["session-closed", "caller-gone", "supervisor-ended", "another-agent"],
+)
+def test_an_orderly_agent_departure_ends_nothing(app: CallCenter, before: c.Command) -> None:
+    room = "call-orderly-" + type(before).__name__.lower()
+    _call_with_agent(app, room)
+    app.record(replace(before, room_name=room))
+    app.record(
+        c.LeaveParticipant(room_name=room, meta=meta("webhook", at=30), identity="agent-AJ_1")
+    )
+    assert all(reason != "agent_lost" for reason, _ in _ends(app, room))

@@ -14,10 +14,13 @@ import logging
 import uuid
 from dataclasses import dataclass
 
+from eventsourcing.application import AggregateNotFoundError
+
 from adapters.call_center import GroupCommitCallCenter
 from adapters.livekit.agent_control import AgentControl
 from adapters.livekit.tokens import LiveKitSettings, speaking_token
 from domain import commands as c
+from domain.conversation import AGENT_LOST
 from domain.meta import EventMeta
 
 log = logging.getLogger(__name__)
@@ -122,6 +125,19 @@ class Supervision:
         task = asyncio.create_task(self._close_room(room_name, self.end_grace_s if told else 0))
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
+
+    async def close_room_if_agent_lost(self, room_name: str) -> bool:
+        """Close the room of a call that ended because its agent was lost, so the caller
+        is not left waiting in silence (self-hosted LiveKit sends no other agent)."""
+        try:
+            conversation = await asyncio.to_thread(self.app.conversation_for_room, room_name)
+        except AggregateNotFoundError:
+            return False
+        if conversation.end_reason != AGENT_LOST:
+            return False
+        log.warning("the agent of room %s was lost mid-call: closing the room", room_name)
+        await self._close_room(room_name, 0)
+        return True
 
     async def _close_room(self, room_name: str, after_s: float) -> None:
         await asyncio.sleep(after_s)

@@ -11,6 +11,7 @@ from adapters.livekit.webhooks import (
     WebhookMalformed,
     WebhookRejected,
     map_webhook,
+    participant_kind,
 )
 from adapters.storage import DEFAULT_BUCKET
 from apps.web.dependencies import deps
@@ -55,6 +56,8 @@ async def livekit_webhook(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ignored", "event": event.event})
     app = d.app
     outcomes = await app.record_many_async(mapped.commands)
+    if event.event == "participant_left" and participant_kind(event.participant) == "agent":
+        await d.supervision.close_room_if_agent_lost(event.room.name)
     statuses = {o.status for o in outcomes}
     status = "recorded" if "recorded" in statuses else outcomes[0].status
     d.metrics.webhooks[status] += 1
