@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from apps.runtime import Runtime
-from projections.history_queries import InvalidCursor, search_page, search_sql
+from projections.history_queries import InvalidCursor, find_lines, search_page
 
 
 def add_search_parser(sub: Any) -> None:
@@ -33,13 +33,17 @@ def cmd_search(rt: Runtime, args: argparse.Namespace) -> int:
         raise CliError("give 1 to 200 characters to search for")
     if not 1 <= args.limit <= 100:
         raise CliError("--limit must be between 1 and 100")
-    try:
-        sql, params = search_sql(query, args.limit, args.cursor)
-    except InvalidCursor as e:
-        raise CliError(str(e)) from None
     with psycopg.connect(rt.database.conninfo, row_factory=dict_row) as conn:
         ensure_projection(conn, READ_MODELS["search"])
-        rows = conn.execute(sql.encode(), params).fetchall()
+        try:
+            rows = find_lines(
+                lambda sql, params: conn.execute(sql.encode(), params).fetchall(),
+                query,
+                args.limit,
+                args.cursor,
+            )
+        except InvalidCursor as e:
+            raise CliError(str(e)) from None
     items, next_cursor = search_page(rows, args.limit)
     if args.json:
         print(json.dumps({"items": items, "next_cursor": next_cursor}, indent=2))

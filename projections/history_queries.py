@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -185,17 +186,68 @@ def outcomes_of_row(counts: dict[str, int], *, ended: bool) -> list[str]:
     return outcomes_of(counts, ended=ended)
 
 
-def search_sql(query: str, limit: int, cursor: str | None) -> tuple[str, list[Any]]:
-    """Newest line first (the log position orders lines uniquely and stably)."""
+#: How far back in the log (positions) each try of a search looks before the next looks
+#: further: a common word's newest hits are in a recent window (a short stretch of the
+#: position index), while a rare word's few hits come from the whole GIN index at once.
+SEARCH_WINDOWS: tuple[int | None, ...] = (200_000, 2_000_000, None)
+SEARCH_HEAD_SQL = f"SELECT max(position) AS head FROM {SEARCH_LINES.name}"
+
+
+def search_tries(
+    query: str, limit: int, cursor: str | None, head: int | None
+) -> list[tuple[str, list[Any]]]:
+    """The statements of a search, narrowest window first: run them in turn until one
+    returns more than `limit` rows (or the last, which looks at every line). `head` is
+    the newest line's position (`SEARCH_HEAD_SQL`)."""
+    below = _cursor_position(cursor)
+    top = below if below is not None else (head or 0) + 1
+    tries = []
+    for window in SEARCH_WINDOWS:
+        floor = None if window is None or top - window <= 0 else top - window
+        tries.append(search_sql(query, limit, cursor, floor=floor))
+        if floor is None:
+            break
+    return tries
+
+
+def find_lines(
+    execute: Callable[[str, list[Any]], list[Row]], query: str, limit: int, cursor: str | None
+) -> list[Row]:
+    """A search's rows through a blocking `execute(sql, params)`: the head, then the tries
+    (`search_tries`) until one holds a full page. The API runs the same tries, async."""
+    found = execute(SEARCH_HEAD_SQL, [])
+    rows: list[Row] = []
+    for sql, params in search_tries(query, limit, cursor, found[0]["head"] if found else None):
+        rows = execute(sql, params)
+        if len(rows) > limit:
+            break
+    return rows
+
+
+def _cursor_position(cursor: str | None) -> int | None:
+    if not cursor:
+        return None
+    values = _decode(cursor)
+    if len(values) != 1 or not isinstance(values[0], int):
+        raise InvalidCursor("cursor is not one this API returned")
+    return values[0]
+
+
+def search_sql(
+    query: str, limit: int, cursor: str | None, *, floor: int | None = None
+) -> tuple[str, list[Any]]:
+    """Newest line first (the log position orders lines uniquely and stably), among lines
+    after `floor` when given."""
     options = f"StartSel={_START}, StopSel={_STOP}, MaxWords=35, MinWords=15"
     params: list[Any] = [TEXT_SEARCH_CONFIG, options, TEXT_SEARCH_CONFIG, query]
     where = "l.document @@ q.query"
-    if cursor:
-        values = _decode(cursor)
-        if len(values) != 1 or not isinstance(values[0], int):
-            raise InvalidCursor("cursor is not one this API returned")
+    below = _cursor_position(cursor)
+    if below is not None:
         where += " AND l.position < %s"
-        params.append(values[0])
+        params.append(below)
+    if floor is not None:
+        where += " AND l.position > %s"
+        params.append(floor)
     sql = (
         "SELECT l.conversation_id, l.room_name, l.position, l.offset_s, l.speaker,"
         " ts_headline(%s::regconfig, l.text, q.query, %s) AS snippet"

@@ -15,12 +15,13 @@ from adapters.postgres.event_log import EventLog
 from projections.analytics_queries import AnalyticsRange, analytics_report, analytics_sql
 from projections.conversations import CONVERSATIONS
 from projections.history_queries import (
+    SEARCH_HEAD_SQL,
     HistoryFilter,
     InvalidCursor,
     history_page,
     history_sql,
     search_page,
-    search_sql,
+    search_tries,
 )
 from projections.jsonable import jsonable
 from projections.recordings import RECORDINGS
@@ -96,8 +97,13 @@ class ReadModelQueries:
     async def search(
         self, query: str, *, limit: int, cursor: str | None
     ) -> tuple[list[Row], str | None]:
-        sql, params = search_sql(query, limit, cursor)
-        return search_page(await self._all(sql, tuple(params)), limit)
+        head = (await self._all(SEARCH_HEAD_SQL))[0]["head"]
+        rows: list[Row] = []
+        for sql, params in search_tries(query, limit, cursor, head):
+            rows = await self._all(sql, tuple(params))
+            if len(rows) > limit:
+                break
+        return search_page(rows, limit)
 
     async def analytics(self, period: AnalyticsRange) -> Row:
         (calls_sql, params), (turns_sql, _) = analytics_sql(period)

@@ -1,7 +1,9 @@
 """Search: `GET /api/search`'s query over the transcript lines of many generated calls.
 
 Ours: the search read model's full-text query (`websearch_to_tsquery` against the GIN
-index, newest 20 hits, with ts_headline snippets), exactly the SQL the API runs. Baseline
+index, newest 20 hits, with ts_headline snippets), exactly the statements the API runs:
+the newest line's position, then windows of the log further and further back until one
+holds a full page (`search_tries`). Baseline
 in the same run, on the same rows: a case-insensitive substring scan (`ILIKE`) with the
 same order and limit, what one would write without the read model's index. Queries mix
 common phrases of the workload, a rarer one, and a word no call says (the worst case
@@ -19,7 +21,7 @@ from psycopg.rows import dict_row
 from adapters.call_center import GroupCommitCallCenter
 from apps.bench.common import BenchContext, BenchResult, Figure, percentile
 from apps.bench.generate import generate
-from projections.history_queries import search_sql
+from projections.history_queries import find_lines
 from projections.rebuild import rebuild
 from projections.registry import READ_MODELS
 from projections.search import SEARCH_LINES
@@ -65,9 +67,13 @@ def run(ctx: BenchContext) -> BenchResult:
             scan: list[float] = []
             for _ in range(rounds):
                 for q in QUERIES:  # taking turns, so load bursts fall on both
-                    sql, params = search_sql(q, 20, None)
                     t = time.perf_counter()
-                    conn.execute(sql.encode(), params).fetchall()
+                    find_lines(
+                        lambda sql, params: conn.execute(sql.encode(), params).fetchall(),
+                        q,
+                        20,
+                        None,
+                    )
                     ours.append((time.perf_counter() - t) * 1000)
                     t = time.perf_counter()
                     conn.execute(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from contextlib import closing
 
 import httpx
+import pytest
 
 from domain import commands as c
 from domain.ids import conversation_id_for_room
@@ -154,3 +155,30 @@ def test_bad_input_is_refused_with_a_reason(web: WebServer) -> None:
         assert admin.get("/api/conversations", params={"status": "x"}).status_code == 422
         assert admin.get("/api/conversations", params={"cursor": "!!"}).status_code == 422
     assert httpx.get(f"{web.url}/api/search", params={"q": "civic"}).status_code == 401
+
+
+def test_search_looks_further_back_until_a_page_is_full(
+    web: WebServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from projections import history_queries
+
+    room = "hist-windows"
+    texts = [f"civic number {i}" if i % 3 == 0 else f"accord number {i}" for i in range(12)]
+    _call(web, room, [("customer", t, 0.9) for t in texts], book=False, end=True)
+    web.wait_projected()
+
+    def pages(windows: tuple[int | None, ...]) -> list[list[str]]:
+        monkeypatch.setattr(history_queries, "SEARCH_WINDOWS", windows)
+        out, cursor = [], None
+        with closing(web.admin()) as admin:
+            while True:
+                params = {"q": "civic", "limit": "2", **({"cursor": cursor} if cursor else {})}
+                body = admin.get("/api/search", params=params).json()
+                out.append([h["snippet"] for h in body["items"]])
+                cursor = body["next_cursor"]
+                if not cursor:
+                    return out
+
+    whole = pages((None,))
+    assert [len(p) for p in whole] == [2, 2]
+    assert pages((1, 3, None)) == whole  # tiny windows: widened until each page is full
