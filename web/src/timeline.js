@@ -140,7 +140,7 @@ function renderRecordings(tl) {
     return null;
   }
   const replay = new AudioReplay(ui.player, followAudio);
-  replay.load(id, served.rec, served.start);
+  replay.load(id, served.rec, served.start, Number(ui.scrubber.max) || 0);
   return replay;
 }
 
@@ -313,12 +313,12 @@ async function main() {
   renderLookups(entries);
   offsets = entries.map((e) => Number(e.offset_s) || 0);
   spoken = spokenLines(tl.transcript, entries);
-  replay = renderRecordings(tl);
 
   ui.scrubber.min = '0';
   ui.scrubber.max = String(duration);
   ui.scrubber.step = '0.1';
   ui.scrubber.disabled = false;
+  replay = renderRecordings(tl);
   ui.scrubber.addEventListener('input', () => moveTo(Number(ui.scrubber.value)));
   const seek = requestedOffset();
   if (seek !== null) {

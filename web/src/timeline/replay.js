@@ -43,9 +43,13 @@ export class AudioReplay {
     this.pending = null; // a call offset asked for before the audio could seek
   }
 
-  /** Draw the player for `rec` (a recordings row), starting `start` s into the call. */
-  load(conversationId, rec, start) {
+  /**
+   * Draw the player for `rec` (a recordings row), starting `start` s into a call of
+   * `callDuration` s: the waveform lies under the axis on the same scale.
+   */
+  load(conversationId, rec, start, callDuration) {
     this.start = start;
+    this.callDuration = callDuration;
     const url = new URL(convPath(conversationId, '/recording/audio'), window.location.href).href;
     this.media = h('audio', { preload: 'auto', testid: 'recording-player', 'aria-label': 'Call recording' });
     this.media.src = url; // streamed with range requests: it plays before it has all arrived
@@ -53,6 +57,7 @@ export class AudioReplay {
       onclick: () => this.toggle() }, 'Play');
     this.clock = h('span', { class: 'mono small', testid: 'recording-time' }, 'Loading…');
     const wave = h('div', { class: 'waveform', testid: 'recording-waveform', 'aria-label': 'Waveform of the recording' });
+    this.wave = wave;
     this.caption = h('p', { class: 'replay-caption', testid: 'recording-caption', 'aria-live': 'polite' });
     const meta = [`starts ${fmtOffset(start)} into the call`];
     if (Number.isFinite(rec.duration_s)) meta.push(fmtDuration(rec.duration_s));
@@ -72,6 +77,7 @@ export class AudioReplay {
       this.play.disabled = false;
       if (this.pending !== null) this.seek(this.pending);
       this.showClock();
+      this.placeWave();
     });
     ws.on('timeupdate', (t) => {
       this.showClock();
@@ -120,6 +126,16 @@ export class AudioReplay {
     this.caption.dataset.position = String(line.position);
     this.caption.dataset.speaker = line.speaker;
     setChildren(this.caption, h('span', { class: 'speaker' }, speakerLabel(line.speaker)), ' ', line.text);
+  }
+
+  /** Where the audio lies in the call, as a share of the axis (set through the CSSOM). */
+  placeWave() {
+    const total = this.callDuration;
+    const length = this.ws.getDuration();
+    if (!(total > 0) || !(length > 0)) return;
+    const left = Math.min(100, (100 * this.start) / total);
+    this.wave.style.marginLeft = `${left}%`;
+    this.wave.style.width = `${Math.max(5, Math.min(100 - left, (100 * length) / total))}%`;
   }
 
   showPlaying(playing) {
