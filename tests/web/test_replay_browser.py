@@ -232,6 +232,17 @@ def test_find_a_call_by_what_was_said_open_it_there_and_play_it(
     # the player streamed through the app with range requests
     assert 206 in ranged, ranged
 
+    # the dashboard's own player streams through the same route
+    page.get_by_test_id("dashboard-call-link").click()
+    expect(page).to_have_url(f"{web.url}/admin?call={cid}")
+    audio = page.get_by_test_id("recording-player")
+    expect(audio).to_be_attached(timeout=10_000)
+    assert (audio.get_attribute("src") or "").endswith(f"/api/conversations/{cid}/recording/audio")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=recording-player]').duration > 10"
+    )
+    shot(page, "replay-06-dashboard-player")
+
 
 def test_a_call_without_a_recording_still_replays(
     web: WebServer,
