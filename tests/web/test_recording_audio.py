@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import math
 import struct
+import time
 import wave
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
+import psutil
 import pytest
 
 from adapters.call_center import GroupCommitCallCenter
@@ -196,6 +198,39 @@ def test_guarded_like_the_recording_route_and_404_without_a_recording(
     with closing(audio_web.admin()) as admin:
         gone = admin.get(url)
         assert gone.status_code == 404 and "no longer stored" in gone.json()["reason"]
+
+
+def test_a_player_that_hangs_up_mid_range_frees_its_storage_connection(
+    audio_web: WebServer, minio: MinioServer, tmp_path: Path
+) -> None:
+    """A seek abandons the range being read: many of them in a row, each dropped after its
+    first bytes, leave the route answering and no connection to the storage held open."""
+    data = tone_wav(tmp_path / "long.wav", seconds=30.0)  # about 1 MB
+    store_recording(audio_web.app, RecordingStore(minio.settings), ROOM, tmp_path / "long.wav")
+    audio_web.wait_projected()
+    url = f"/api/conversations/{conversation_id_for_room(ROOM)}/recording/audio"
+    with closing(audio_web.admin()) as admin:
+        for i in range(40):
+            with admin.stream("GET", url, headers={"Range": f"bytes={i * 1000}-"}) as r:
+                assert r.status_code == 206
+                first = next(r.iter_raw(1024))
+                assert first == data[i * 1000 : i * 1000 + len(first)]
+            # leaving the block closes the connection with most of the range unread
+        whole = admin.get(url, timeout=30)
+        assert whole.status_code == 200 and whole.content == data
+    deadline = time.monotonic() + 5
+    while (held := _connections_to(minio.port)) > 2:
+        assert time.monotonic() < deadline, f"{held} connections to the storage left open"
+        time.sleep(0.1)
+
+
+def _connections_to(port: int) -> int:
+    """This process's (the web server's) open TCP connections to `port`."""
+    return sum(
+        1
+        for c in psutil.Process().net_connections(kind="tcp")
+        if c.raddr and c.raddr.port == port and c.status == psutil.CONN_ESTABLISHED
+    )
 
 
 def test_no_object_storage_is_503(web: WebServer) -> None:
