@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -137,9 +137,61 @@ class RecordingStore:
     def presigned_url(self, bucket: str, key: str, ttl: timedelta = timedelta(minutes=5)) -> str:
         return self.client.presigned_get_object(bucket, key, expires=ttl)
 
+    def stat(self, bucket: str, key: str) -> StoredObject | None:
+        """The object's size and headers; None when it is not (or no longer) stored."""
+        try:
+            found = self.client.stat_object(bucket, key)
+        except S3Error as e:
+            if e.code in ("NoSuchKey", "NoSuchBucket", "NoSuchObject"):
+                return None
+            raise StorageUnavailable(str(e)) from e
+        except (OSError, ValueError, urllib3.exceptions.HTTPError) as e:
+            raise StorageUnavailable(str(e)) from e
+        return StoredObject(
+            size=int(found.size or 0),
+            content_type=found.content_type,
+            etag=found.etag,
+            last_modified=found.last_modified,
+        )
+
+    def open_range(self, bucket: str, key: str, offset: int, length: int) -> ObjectReader:
+        """An open GET of `length` bytes from `offset`, to be read in chunks: a recording
+        is streamed, never held in memory whole."""
+        try:
+            response = self.client.get_object(bucket, key, offset=offset, length=length)
+        except (S3Error, OSError, ValueError, urllib3.exceptions.HTTPError) as e:
+            raise StorageUnavailable(str(e)) from e
+        return ObjectReader(response)
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    size: int
+    content_type: str | None
+    etag: str | None
+    last_modified: datetime | None
+
+
+class ObjectReader:
+    """The body of one GET from object storage; `close` gives its connection back."""
+
+    def __init__(self, response: urllib3.BaseHTTPResponse) -> None:
+        self._response = response
+
+    def read(self, size: int) -> bytes:
+        return self._response.read(size)
+
+    def close(self) -> None:
+        self._response.close()
+        self._response.release_conn()
+
 
 class UploadFailed(Exception):
     pass
+
+
+class StorageUnavailable(Exception):
+    """Object storage did not answer, or answered with an error."""
 
 
 def endpoint_from_url(url: str) -> str:

@@ -58,6 +58,7 @@ CONVERSATION_ID = {
     "schema": {"type": "string", "format": "uuid"},
 }
 ADMIN: list[dict[str, list[str]]] = [{"cookie": []}, {"bearer": []}]
+AUDIO = {"content": {"audio/*": {"schema": {"type": "string", "format": "binary"}}}}
 BODY_ERRORS = (400, 413, 415, 422)
 
 SPEC: dict[str, Any] = {
@@ -348,6 +349,36 @@ SPEC: dict[str, Any] = {
                 "security": ADMIN,
                 "parameters": [CONVERSATION_ID],
                 "responses": _responses("url", 401, 403, 404, 503),
+            }
+        },
+        "/api/conversations/{id}/recording/audio": {
+            "get": {
+                "summary": "the recording itself, streamed, with range requests (one range)",
+                "security": ADMIN,
+                "parameters": [
+                    CONVERSATION_ID,
+                    {
+                        "name": "Range",
+                        "in": "header",
+                        "schema": {"type": "string", "example": "bytes=0-99"},
+                    },
+                ],
+                "responses": {
+                    "200": {"description": "the whole recording", **AUDIO},
+                    "206": {
+                        "description": "the range asked for (Content-Range, Accept-Ranges)",
+                        **AUDIO,
+                    },
+                    **{
+                        code: spec
+                        for code, spec in _responses("", 400, 401, 403, 404, 503).items()
+                        if code != "200"
+                    },
+                    "416": {
+                        "description": "no byte of the range is stored (Content-Range: bytes */N)",
+                        **_json(ERROR),
+                    },
+                },
             }
         },
         "/api/stream": {

@@ -1,5 +1,6 @@
-"""Staff endpoints: login, conversations and their transcripts, timelines, recordings,
-and listen-in tokens (audited); each guarded by the right it needs (domain/accounts.py)."""
+"""Staff endpoints: login, conversations and their transcripts, timelines, recordings
+(a short-lived URL, or the audio streamed with range requests), and listen-in tokens
+(audited); each guarded by the right it needs (domain/accounts.py)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
+from adapters.storage import StorageUnavailable
 from apps.web import body
 from apps.web.auth import requires, signed_in
+from apps.web.byte_ranges import stream_object
 from apps.web.dependencies import deps
 from apps.web.errors import ApiError
 from projections.replay import replay
@@ -152,18 +155,26 @@ async def timeline(request: Request) -> JSONResponse:
     return JSONResponse(result.to_dict())
 
 
-@requires("replay_calls")
-async def recording(request: Request) -> JSONResponse:
+async def _completed_recording(request: Request) -> dict[str, Any]:
+    """The call's completed recording (the one both recording routes serve): 404 for an
+    unknown call or one without, 503 when object storage is not configured."""
     row = await _conversation_or_404(request, request.path_params["id"])
-    d = deps(request)
-    if d.recordings is None:
+    if deps(request).recordings is None:
         raise ApiError(503, "storage_unavailable", "object storage is not configured")
-    rec = await d.queries.completed_recording(uuid.UUID(row["conversation_id"]))
+    rec = await deps(request).queries.completed_recording(uuid.UUID(row["conversation_id"]))
     if rec is None:
         raise ApiError(404, "not_found", "this call has no completed recording")
+    return dict(rec)
+
+
+@requires("replay_calls")
+async def recording(request: Request) -> JSONResponse:
+    rec = await _completed_recording(request)
+    store = deps(request).recordings
+    assert store is not None  # checked by _completed_recording
     ttl_s = 300
     url = await asyncio.to_thread(
-        d.recordings.presigned_url, rec["bucket"], rec["object_key"], timedelta(seconds=ttl_s)
+        store.presigned_url, rec["bucket"], rec["object_key"], timedelta(seconds=ttl_s)
     )
     return JSONResponse(
         {
@@ -173,4 +184,29 @@ async def recording(request: Request) -> JSONResponse:
             "size_bytes": rec["size_bytes"],
             "duration_s": rec["duration_s"],
         }
+    )
+
+
+@requires("replay_calls")
+async def recording_audio(request: Request) -> Response:
+    """The recording itself, streamed from object storage through this authenticated
+    route, with range requests so that the player can seek."""
+    rec = await _completed_recording(request)
+    store = deps(request).recordings
+    assert store is not None
+    try:
+        stored = await asyncio.to_thread(store.stat, rec["bucket"], rec["object_key"])
+    except StorageUnavailable as e:
+        raise ApiError(503, "storage_unavailable", f"the recording could not be read: {e}") from e
+    if stored is None:
+        raise ApiError(404, "not_found", "the recording is no longer stored")
+    name = rec["object_key"].rsplit("/", 1)[-1]
+    return await stream_object(
+        request,
+        store,
+        rec["bucket"],
+        rec["object_key"],
+        stored,
+        content_type=rec["content_type"] or stored.content_type or "application/octet-stream",
+        filename=name,
     )

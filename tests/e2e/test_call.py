@@ -394,3 +394,80 @@ def test_the_same_call_through_the_browser(
             customer.get_by_test_id("call-end").click()
         finally:
             browser.close()
+
+
+@pytest.mark.browser
+def test_the_call_is_found_by_its_words_and_replayed_with_its_recording(
+    stack: LocalStack, call: CallRecord
+) -> None:
+    """The finished call, found from the dashboard by what the customer said, opens at that
+    moment on its timeline; its recording (the session's own, in MinIO) plays there, and
+    the scrubber, the state and the highlighted line follow the audio."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.web.test_browser import shot
+
+    admin = _admin(stack)
+    timeline = admin.get(f"/api/conversations/{call.conversation_id}/timeline").json()
+    admin.close()
+    lines = [
+        e for e in timeline["entries"] if e["type"] in ("FinalTranscriptRecorded", "AgentReplied")
+    ]
+    toyota = next(
+        e for e in lines if e["speaker"] == "customer" and "toyota" in (e["text"] or "").lower()
+    )
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS, headless=True
+        )
+        try:
+            page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+            blocked: list[str] = []
+            page.on(
+                "console",
+                lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None,
+            )
+            page.goto(f"{stack.web_url}/admin/login")
+            page.get_by_test_id("login-username").fill("admin")
+            page.get_by_test_id("login-password").fill(ADMIN_PASSWORD)
+            page.get_by_test_id("login-submit").click()
+            expect(page.get_by_test_id("stream-status")).to_contain_text("ive", timeout=20_000)
+            page.get_by_test_id("search-input").fill("Toyota")
+            page.get_by_test_id("search-input").press("Enter")
+            hit = page.locator(
+                f'[data-testid="search-hit"]:has(a[href*="{call.conversation_id}"])'
+            ).first
+            expect(hit).to_be_visible(timeout=20_000)
+            shot(page, "e2e-replay-01-search")
+            hit.get_by_role("link").click()
+            page.wait_for_url(f"**/admin/conversations/{call.conversation_id}/timeline?t=*")
+            player = page.get_by_test_id("recording")
+            expect(player).to_have_attribute("data-state", "ready", timeout=30_000)
+            speaking = page.locator('[data-testid="state-line"][data-speaking="true"]')
+            expect(speaking).to_have_count(1, timeout=10_000)
+            expect(speaking).to_contain_text(toyota["text"])
+            scrubber = page.get_by_test_id("timeline-scrubber")
+            assert abs(float(scrubber.input_value()) - toyota["offset_s"]) <= 0.1
+            shot(page, "e2e-replay-02-opened-at-the-words")
+
+            # from two seconds before the words, play: the line arrives as the audio passes it
+            before = max(0.0, toyota["offset_s"] - 2.0)
+            scrubber.evaluate(
+                "(el, v) => { el.value = String(v); el.dispatchEvent(new Event('input')); }",
+                before,
+            )
+            expect(speaking).not_to_contain_text(toyota["text"], timeout=10_000)
+            page.get_by_test_id("recording-play").click()
+            expect(player).to_have_attribute("data-playing", "true", timeout=10_000)
+            expect(speaking).to_contain_text(toyota["text"], timeout=15_000)
+            start = float(player.get_attribute("data-start") or "nan")
+            played = float(page.get_by_test_id("recording-player").evaluate("a => a.currentTime"))
+            at = float(scrubber.input_value())
+            assert at >= toyota["offset_s"] - 0.1, (at, toyota["offset_s"])
+            assert abs(at - (start + played)) < 0.6, (at, start, played)
+            shot(page, "e2e-replay-03-playing")
+            page.get_by_test_id("recording-play").click()
+            expect(player).to_have_attribute("data-playing", "false", timeout=5_000)
+            assert not blocked, blocked
+        finally:
+            browser.close()

@@ -38,6 +38,7 @@ ADMIN_ROUTES = [
     ("GET", "/api/conversations/00000000-0000-0000-0000-000000000000/transcript"),
     ("GET", "/api/conversations/00000000-0000-0000-0000-000000000000/timeline"),
     ("GET", "/api/conversations/00000000-0000-0000-0000-000000000000/recording"),
+    ("GET", "/api/conversations/00000000-0000-0000-0000-000000000000/recording/audio"),
     ("GET", "/api/stream"),
     ("GET", "/api/conversations/00000000-0000-0000-0000-000000000000/stream"),
 ]
@@ -272,6 +273,7 @@ def test_openapi_metrics_health_and_security_headers(web: WebServer) -> None:
         "/api/conversations/{id}/transcript",
         "/api/conversations/{id}/timeline",
         "/api/conversations/{id}/recording",
+        "/api/conversations/{id}/recording/audio",
         "/api/stream",
         "/api/conversations/{id}/stream",
         "/webhook/livekit",

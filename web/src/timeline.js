@@ -3,9 +3,9 @@ import { ApiError, apiGet, convPath } from './lib/api.js';
 import { bindLogout, handleAuthError, requireStaff, staffLabel } from './lib/auth.js';
 import { byTestId, debounce, h, pillKind, setChildren, setError, setPill } from './lib/dom.js';
 import { fmtDateTime, fmtDuration, fmtOffset, label, parseTime } from './lib/format.js';
-import { RecordingPlayer } from './lib/recording.js';
 import { interimLine, lookupCard, participantList, toolCard, transcriptLine } from './lib/render.js';
 import { TimelineAxis } from './timeline/axis.js';
+import { AudioReplay, SAME_S, servedRecording } from './timeline/replay.js';
 import { entrySummary, familyOf, typeLabel } from './timeline/families.js';
 import { recordingText } from './admin/calls.js';
 
@@ -46,12 +46,19 @@ function conversationIdFromPath() {
 const id = conversationIdFromPath();
 let origin = 0; // epoch ms of offset 0
 let rows = []; // [{offset, el}]
-let request = { seq: 0, ctrl: null };
+let request = { seq: 0, ctrl: null, count: -1 };
+let offsets = []; // every entry's offset, ascending
+let spoken = []; // the transcript's lines with their offsets, ascending: [{position, offset, speaker, text}]
+let current = 0; // the scrubber's offset
+let speaking = null; // the line last said at or before `current`
 
-/** Offset 0 in epoch ms: derived from the entries themselves (occurred_at − offset_s). */
+/**
+ * Offset 0 in epoch ms, from the entries themselves (recorded_at − offset_s): offsets count
+ * from when the first event was recorded, and `?at=` selects by when each was recorded.
+ */
 function computeOrigin(entries, state) {
   for (const e of entries) {
-    const t = parseTime(e.occurred_at);
+    const t = parseTime(e.recorded_at) ?? parseTime(e.occurred_at);
     if (t !== null && Number.isFinite(Number(e.offset_s))) return t - Number(e.offset_s) * 1000;
   }
   return parseTime(state && (state.opened_at || state.requested_at || state.started_at)) ?? Date.now();
@@ -120,16 +127,57 @@ function renderLookups(entries) {
   setChildren(ui.lookups, cards.length ? cards : h('p', { class: 'muted' }, 'No vehicle lookups or tool calls in this call.'));
 }
 
-function renderRecordings(tl, state) {
+function renderRecordings(tl) {
   const recs = Array.isArray(tl.recordings) ? tl.recordings : [];
   setChildren(ui.recordings, recs.map((r) => {
     const [text, kind] = recordingText(r.status);
     return h('li', {}, h('span', { class: `pill pill-small pill-${kind}` }, text), ' ', h('code', {}, r.recording_id || ''),
-      r.reason ? h('span', { class: 'muted' }, ` ${r.reason}`) : null);
+      r.reason || r.error ? h('span', { class: 'muted' }, ` ${r.reason || r.error}`) : null);
   }));
-  const completed = (state && state.recording_status === 'completed') || recs.some((r) => r.status === 'completed');
-  if (completed) new RecordingPlayer(ui.player).show(id);
-  else setChildren(ui.player, h('p', { class: 'muted' }, 'No completed recording for this call.'));
+  const served = servedRecording(recs, origin);
+  if (!served) {
+    setChildren(ui.player, h('p', { class: 'muted', testid: 'recording-unavailable' }, 'No completed recording for this call.'));
+    return null;
+  }
+  const replay = new AudioReplay(ui.player, followAudio);
+  replay.load(id, served.rec, served.start, Number(ui.scrubber.max) || 0);
+  return replay;
+}
+
+/** Where each transcript line was said, from its event's offset (same position). */
+function spokenLines(lines, entries) {
+  const at = new Map(entries.map((e) => [e.position, Number(e.offset_s) || 0]));
+  return (lines || [])
+    .filter((l) => at.has(l.position))
+    .map((l) => ({ position: l.position, offset: at.get(l.position), speaker: l.speaker, text: l.text || '' }))
+    .sort((a, b) => a.offset - b.offset || a.position - b.position);
+}
+
+/** How many of the sorted `values` are ≤ `x` (binary search). */
+function countUpTo(values, x, key = (v) => v) {
+  let lo = 0;
+  let hi = values.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (key(values[mid]) <= x + 1e-9) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Highlight the line being said at `current`: the last one said at or before it. */
+function markSpeaking() {
+  const n = countUpTo(spoken, current, (l) => l.offset);
+  speaking = n ? spoken[n - 1] : null;
+  const pos = speaking ? String(speaking.position) : null;
+  for (const el of ui.stateTranscript.querySelectorAll('[data-testid="state-line"]')) {
+    const on = el.dataset.position === pos;
+    el.classList.toggle('speaking', on);
+    if (on) el.dataset.speaking = 'true';
+    else delete el.dataset.speaking;
+  }
+  for (const r of rows) r.el.classList.toggle('speaking', pos !== null && String(r.position) === pos);
+  if (replay) replay.showLine(speaking);
 }
 
 /** Show the state as of the scrubber position. */
@@ -157,10 +205,14 @@ function renderState(tl) {
   const lines = (tl.transcript || []).map((l) => transcriptLine(l, 'state-line'));
   const interims = (tl.interims || []).map((i) => interimLine(i, 'state-interim'));
   setChildren(ui.stateTranscript, lines.length || interims.length ? [lines, interims] : h('p', { class: 'muted' }, 'Nothing said yet.'));
-  ui.stateTranscript.scrollTop = ui.stateTranscript.scrollHeight;
+  markSpeaking();
+  const line = ui.stateTranscript.querySelector('.speaking');
+  if (line) line.scrollIntoView({ block: 'nearest' });
+  else ui.stateTranscript.scrollTop = ui.stateTranscript.scrollHeight;
 }
 
 function showOffset(offset) {
+  current = offset;
   const iso = new Date(origin + offset * 1000).toISOString();
   ui.scrubTime.textContent = `${fmtDuration(offset)} (${fmtOffset(offset)}) — ${fmtDateTime(iso)}`;
   ui.scrubber.setAttribute('aria-valuetext', `${fmtDuration(offset)} into the call`);
@@ -169,11 +221,13 @@ function showOffset(offset) {
 }
 
 async function fetchAt(offset) {
-  const iso = new Date(origin + offset * 1000).toISOString();
+  // 2 ms later: `at` carries milliseconds, the log's times microseconds, and an event at
+  // exactly this offset belongs to the state shown
+  const iso = new Date(origin + offset * 1000 + 2).toISOString();
   if (request.ctrl) request.ctrl.abort();
   const ctrl = new AbortController();
   const seq = ++request.seq;
-  request = { seq, ctrl };
+  request = { seq, ctrl, count: countUpTo(offsets, offset) };
   ui.stateLoading.hidden = false;
   try {
     const tl = await apiGet(convPath(id, `/timeline?at=${encodeURIComponent(iso)}`), { signal: ctrl.signal });
@@ -190,9 +244,12 @@ async function fetchAt(offset) {
 
 const fetchAtDebounced = debounce(fetchAt, SCRUB_DEBOUNCE_MS);
 
+/** The scrubber (or a marker, or `?t=`) chose `offset`: the state follows, the audio seeks. */
 function moveTo(offset, { immediate = false } = {}) {
   ui.scrubber.value = String(offset);
   showOffset(offset);
+  markSpeaking();
+  if (replay) replay.seek(offset);
   if (immediate) {
     fetchAtDebounced.cancel();
     fetchAt(offset);
@@ -200,6 +257,25 @@ function moveTo(offset, { immediate = false } = {}) {
     fetchAtDebounced(offset);
   }
 }
+
+/**
+ * The audio played on (or its waveform was clicked): the scrubber, the transcript's
+ * highlight and the state follow; the audio is not sought again. The state is fetched
+ * only when an event lies between the old moment and the new, not at every frame.
+ */
+function followAudio(callOffset) {
+  const offset = Math.min(Number(ui.scrubber.max) || callOffset, Math.max(0, callOffset));
+  if (Math.abs(offset - current) < SAME_S) return;
+  ui.scrubber.value = String(offset);
+  showOffset(offset);
+  markSpeaking();
+  if (countUpTo(offsets, offset) !== request.count) {
+    fetchAtDebounced.cancel();
+    fetchAt(offset);
+  }
+}
+
+let replay = null;
 
 const axis = new TimelineAxis(ui.axis, ui.legend, (entry) => {
   moveTo(Number(entry.offset_s) || 0, { immediate: true });
@@ -235,23 +311,46 @@ async function main() {
   renderControlSpans(tl.control_spans || [], duration);
   renderTable(entries);
   renderLookups(entries);
-  renderRecordings(tl, tl.state);
+  offsets = entries.map((e) => Number(e.offset_s) || 0);
+  spoken = spokenLines(tl.transcript, entries);
 
   ui.scrubber.min = '0';
   ui.scrubber.max = String(duration);
   ui.scrubber.step = '0.1';
   ui.scrubber.disabled = false;
+  replay = renderRecordings(tl);
   ui.scrubber.addEventListener('input', () => moveTo(Number(ui.scrubber.value)));
   const seek = requestedOffset();
   if (seek !== null) {
     // A search hit opens the call at the moment its words were said.
-    moveTo(Math.min(seek, duration), { immediate: true });
+    moveTo(Math.min(scrubberOffset(seek, entries, tl.state), duration), { immediate: true });
     return;
   }
   // Start at the end of the call: the full response already is the final state.
   ui.scrubber.value = String(duration);
   showOffset(duration);
+  request.count = entries.length;
   renderState(tl);
+  if (replay) replay.seek(duration);
+}
+
+/**
+ * `?t=` counts from the call's opening by the sources' clocks (a search hit's `offset_s`:
+ * when its words were said); the scrubber counts by when events were recorded, a little
+ * later. An event that happened at that moment is the place: its own offset, so that its
+ * line is in the state shown. Otherwise the same moment on the scrubber's clock.
+ */
+function scrubberOffset(t, entries, state) {
+  const opened = parseTime(state && state.opened_at) ?? origin;
+  const moment = opened + t * 1000;
+  let best = null;
+  for (const e of entries) {
+    const gap = Math.abs((parseTime(e.occurred_at) ?? Infinity) - moment);
+    if (gap <= 5 && (best === null || gap < best.gap || (gap === best.gap && Number(e.offset_s) > best.offset))) {
+      best = { gap, offset: Number(e.offset_s) || 0 };
+    }
+  }
+  return best ? best.offset : Math.max(0, (moment - origin) / 1000);
 }
 
 /** Seconds into the call asked for by `?t=12.5` or `#t=12.5`, or null. */
