@@ -187,9 +187,11 @@ def outcomes_of_row(counts: dict[str, int], *, ended: bool) -> list[str]:
 
 
 #: How far back in the log (positions) each try of a search looks before the next looks
-#: further: a common word's newest hits are in a recent window (a short stretch of the
-#: position index), while a rare word's few hits come from the whole GIN index at once.
-SEARCH_WINDOWS: tuple[int | None, ...] = (200_000, 2_000_000, None)
+#: further (None: everywhere). A common word's newest hits are in a recent window, read
+#: backwards along the position index; a word rare there is looked up in the whole GIN
+#: index at once and its hits sorted (walking every line backwards for a word no line
+#: holds was the slowest search of all).
+SEARCH_WINDOWS: tuple[int | None, ...] = (200_000, None)
 SEARCH_HEAD_SQL = f"SELECT max(position) AS head FROM {SEARCH_LINES.name}"
 
 
@@ -204,7 +206,7 @@ def search_tries(
     tries = []
     for window in SEARCH_WINDOWS:
         floor = None if window is None or top - window <= 0 else top - window
-        tries.append(search_sql(query, limit, cursor, floor=floor))
+        tries.append(search_sql(query, limit, cursor, floor=floor, by_index=floor is None))
         if floor is None:
             break
     return tries
@@ -234,10 +236,17 @@ def _cursor_position(cursor: str | None) -> int | None:
 
 
 def search_sql(
-    query: str, limit: int, cursor: str | None, *, floor: int | None = None
+    query: str,
+    limit: int,
+    cursor: str | None,
+    *,
+    floor: int | None = None,
+    by_index: bool = False,
 ) -> tuple[str, list[Any]]:
     """Newest line first (the log position orders lines uniquely and stably), among lines
-    after `floor` when given."""
+    after `floor` when given. `by_index`: find the hits in the GIN index and sort them,
+    rather than let the planner walk lines newest first (ordering by an expression of the
+    position keeps it off the position index)."""
     options = f"StartSel={_START}, StopSel={_STOP}, MaxWords=35, MinWords=15"
     params: list[Any] = [TEXT_SEARCH_CONFIG, options, TEXT_SEARCH_CONFIG, query]
     where = "l.document @@ q.query"
@@ -253,7 +262,7 @@ def search_sql(
         " ts_headline(%s::regconfig, l.text, q.query, %s) AS snippet"
         f" FROM {SEARCH_LINES.name} l,"
         " websearch_to_tsquery(%s::regconfig, %s) AS q(query)"
-        f" WHERE {where} ORDER BY l.position DESC LIMIT %s"
+        f" WHERE {where} ORDER BY {'l.position + 0' if by_index else 'l.position'} DESC LIMIT %s"
     )
     params.append(limit + 1)
     return sql, params

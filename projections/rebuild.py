@@ -189,6 +189,13 @@ def rebuild_all(
             if applied < batch_size:
                 break
         deferring = False
+        # The planner needs the new tables' statistics before readers switch to them (a bulk
+        # load leaves none until autovacuum comes round): without them a full-text search
+        # for a word no line holds walks every line.
+        with conn.transaction(), conn.cursor() as cur:
+            for model in models:
+                for table in model.tables:
+                    cur.execute(f"ANALYZE {table.physical(new[model.name].generation)}")
         # Switch: hold the live generations' rows so their workers pause, catch up the last
         # events, repoint the views and swap the active flags, all in one commit.
         olds: dict[str, Generation | None] = {}
