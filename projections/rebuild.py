@@ -195,7 +195,7 @@ def rebuild_all(
         with conn.transaction(), conn.cursor() as cur:
             for model in models:
                 for table in model.tables:
-                    cur.execute(f"ANALYZE {table.physical(new[model.name].generation)}")
+                    cur.execute(f"ANALYZE {table.physical(new[model.name])}")
         # Switch: hold the live generations' rows so their workers pause, catch up the last
         # events, repoint the views and swap the active flags, all in one commit.
         olds: dict[str, Generation | None] = {}
