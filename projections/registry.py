@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from projections.base import ReadModel
 from projections.conversations import ConversationsProjection
+from projections.insight import InsightProjection
 from projections.listen_ins import ListenInsProjection
 from projections.lookups import LookupsProjection
 from projections.recordings import RecordingsProjection
@@ -21,6 +22,7 @@ READ_MODELS: dict[str, ReadModel] = {
         ListenInsProjection(),
         SupervisionProjection(),
         SearchProjection(),
+        InsightProjection(),
     )
 }
 
