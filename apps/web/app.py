@@ -94,6 +94,7 @@ def routes() -> list[Route | Mount]:
         Route("/api/conversations/{id}/transcript", admin.transcript),
         Route("/api/conversations/{id}/timeline", admin.timeline),
         Route("/api/conversations/{id}/recording", admin.recording),
+        Route("/api/conversations/{id}/insight", admin.insight),
         Route("/api/stream", streams.dashboard_stream),
         Route("/api/conversations/{id}/stream", streams.conversation_stream),
         Route("/webhook/livekit", livekit_webhook, methods=["POST"]),

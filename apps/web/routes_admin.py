@@ -153,6 +153,16 @@ async def timeline(request: Request) -> JSONResponse:
 
 
 @requires("replay_calls")
+async def insight(request: Request) -> JSONResponse:
+    """The post-call insight: summary, customer sentiment and the QA scorecard."""
+    row = await _conversation_or_404(request, request.path_params["id"])
+    found = await deps(request).queries.insight(uuid.UUID(row["conversation_id"]))
+    if found is None:  # the insight projection has not reached this call yet
+        found = {"summary": None, "sentiment": None, "qa": []}
+    return JSONResponse(found)
+
+
+@requires("replay_calls")
 async def recording(request: Request) -> JSONResponse:
     row = await _conversation_or_404(request, request.path_params["id"])
     d = deps(request)
