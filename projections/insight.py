@@ -40,7 +40,10 @@ INSIGHT_CALLS = TableSpec(
         ("vehicles", "jsonb"),  # found by VIN: [{"vin", "year", "make", "model"}]
         ("valid_vins", "jsonb"),  # VINs whose check digit held when looked up
         ("vin_problems", "jsonb"),  # [sentence]: a VIN quoted or booked unvalidated
-        ("bookings", "jsonb"),  # [{"booking_id", "customer_name", "preferred_time", "vin", "read_back"}]
+        (
+            "bookings",
+            "jsonb",
+        ),  # [{"booking_id", "customer_name", "preferred_time", "vin", "read_back"}]
         ("callbacks", "jsonb"),  # [{"callback_id", "customer_name", "preferred_time", "topic"}]
         ("escalations", "integer"),  # asked for a person, or taken by a supervisor
         ("waiting_since", "timestamptz"),  # asked for a person, nobody took the call yet
@@ -83,6 +86,13 @@ INSIGHT_QA = TableSpec(
 )
 
 FIRST_REPLY_CHARS = 200
+OUTCOME_WORDS = {
+    "booking": "test drive booked",
+    "vehicle_found": "vehicle found",
+    "callback": "callback requested",
+    "escalated": "escalated to a person",
+    "abandoned": "abandoned",
+}
 
 
 def _compact(text: str) -> str:
@@ -316,11 +326,12 @@ def summary_of(call: Row) -> dict[str, Any]:
         },
         ended=call["ended_at"] is not None,
     )
-    parts = [f"Outcome: {', '.join(outcome) or 'in progress'}."]
+    said = ", ".join(OUTCOME_WORDS[o] for o in outcome) or "call in progress"
+    parts = [f"Outcome: {said}."]
     if call["vehicles"]:
         parts.append(f"Vehicles: {', '.join(_vehicle_name(v) for v in call['vehicles'])}.")
     for b in call["bookings"]:
-        parts.append(f"Test drive booked for {b['customer_name']}, {b['preferred_time']}.")
+        parts.append(f"Test drive for {b['customer_name']}, {b['preferred_time']}.")
     parts.append(f"Next step: {next_step(call)}.")
     return {
         "outcome": outcome,

@@ -96,8 +96,7 @@ def booking_read_back(f: Facts) -> tuple[bool, str]:
     if missed:
         b = missed[0]
         return False, (
-            f"no reply after booking {b['booking_id']} repeated its time "
-            f"({b['preferred_time']!r})"
+            f"no reply after booking {b['booking_id']} repeated its time ({b['preferred_time']!r})"
         )
     return True, f"every booking's time was read back to the caller ({len(bookings)})"
 
@@ -121,7 +120,8 @@ def turn_latency_p95(f: Facts) -> tuple[bool, str]:
     limit = MAX_P95_TURN_LATENCY_S
     verdict = "at most" if worst <= limit else "over"
     return worst <= limit, (
-        f"p95 turn latency {worst:.2f} s over {len(latencies)} turns ({verdict} {limit:g} s)"
+        f"p95 turn latency {worst:.2f} s over {len(latencies)}"
+        f" turn{'' if len(latencies) == 1 else 's'} ({verdict} {limit:g} s)"
     )
 
 
@@ -136,5 +136,8 @@ def escalation_answered(f: Facts) -> tuple[bool, str]:
         return False, "the caller asked for a person and nobody took the call"
     slowest = max(waits)
     if slowest > MAX_ESCALATION_WAIT_S:
-        return False, f"a supervisor took the call after {slowest:.1f} s (over {MAX_ESCALATION_WAIT_S:g} s)"
+        return (
+            False,
+            f"a supervisor took the call after {slowest:.1f} s (over {MAX_ESCALATION_WAIT_S:g} s)",
+        )
     return True, f"a supervisor took the call within {slowest:.1f} s"

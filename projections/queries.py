@@ -149,7 +149,7 @@ class ReadModelQueries:
             "WHERE conversation_id = %s ORDER BY ordinal",
             (conversation_id,),
         )
-        return jsonable(
+        insight: Row = jsonable(
             {
                 "summary": summary_of(call),
                 "sentiment": {
@@ -160,6 +160,7 @@ class ReadModelQueries:
                 "qa": qa,
             }
         )
+        return insight
 
     async def escalations(self) -> list[Row]:
         """Callers waiting for a person, longest waiting first."""

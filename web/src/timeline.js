@@ -7,6 +7,7 @@ import { RecordingPlayer } from './lib/recording.js';
 import { interimLine, lookupCard, participantList, toolCard, transcriptLine } from './lib/render.js';
 import { TimelineAxis } from './timeline/axis.js';
 import { entrySummary, familyOf, typeLabel } from './timeline/families.js';
+import { renderInsight } from './timeline/insight.js';
 import { recordingText } from './admin/calls.js';
 
 const SCRUB_DEBOUNCE_MS = 250;
@@ -236,6 +237,7 @@ async function main() {
   renderTable(entries);
   renderLookups(entries);
   renderRecordings(tl, tl.state);
+  renderInsight(id); // its own request: the timeline does not wait for it
 
   ui.scrubber.min = '0';
   ui.scrubber.max = String(duration);
