@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from apps.cli_agent import add_agent_parser
     from apps.cli_bench import add_bench_parser
+    from apps.cli_insight import add_insight_parser
     from apps.cli_logins import add_logins_parser
     from apps.cli_search import add_search_parser
     from apps.cli_up import add_up_parser
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_logins_parser(sub)
     add_users_parser(sub)
     add_search_parser(sub)
+    add_insight_parser(sub)
 
     audit = sub.add_parser("audit", help="tamper evidence")
     asub = audit.add_subparsers(dest="action", required=True)
@@ -68,7 +70,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _handlers() -> dict[str, Callable[[Runtime, argparse.Namespace], int]]:
-    from apps import cli_bench, cli_logins, cli_search, cli_serve, cli_store, cli_up, cli_users
+    from apps import (
+        cli_bench,
+        cli_insight,
+        cli_logins,
+        cli_search,
+        cli_serve,
+        cli_store,
+        cli_up,
+        cli_users,
+    )
 
     return {
         "bench": cli_bench.cmd_bench,
@@ -86,6 +97,7 @@ def _handlers() -> dict[str, Callable[[Runtime, argparse.Namespace], int]]:
         "users_disable": cli_users.cmd_users_disable,
         "users_passwd": cli_users.cmd_users_passwd,
         "search": cli_search.cmd_search,
+        "summarise": cli_insight.cmd_summarise,
     }
 
 

@@ -147,6 +147,12 @@ class InsightProjection(ReadModel):
         row["duration_s"] = e.duration_s
         self._save(row, store)
 
+    @handles(ev.CallSummarised)
+    def on_call_summarised(self, e: Any, position: int, store: RowStore) -> None:
+        row = self._call(e, store)
+        row["llm_summary"], row["llm_model"] = e.text, e.model
+        store.put(INSIGHT_CALLS, row)  # no QA rule reads it
+
     @handles(ev.FinalTranscriptRecorded)
     def on_final(self, e: Any, position: int, store: RowStore) -> None:
         if e.speaker != "customer":
