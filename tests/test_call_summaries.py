@@ -7,13 +7,14 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 
 from adapters.call_center import GroupCommitCallCenter
 from adapters.postgres.database import DatabaseSettings
 from adapters.voice.openai_compatible import OpenAISettings
-from apps.usecases.summaries import CallSummaries, llm_settings
+from apps.usecases.summaries import CallSummaries, llm_settings, summary_follower
 from domain import events as ev
 from projections.fold import fold
 from projections.insight import INSIGHT_CALLS, summary_of
@@ -95,3 +96,29 @@ def test_callcenter_summarise_backfills_ended_calls(
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert without.returncode != 0 and "no LLM is configured" in without.stderr
+
+
+def test_the_follower_summarises_calls_as_they_end(
+    app: GroupCommitCallCenter, db: DatabaseSettings, llm: OpenAICompatibleServer
+) -> None:
+    from projections.rebuild import rebuild
+    from projections.worker import EventSource
+
+    follower = summary_follower(
+        app, db.conninfo, {"OPENAI_BASE_URL": llm.url, "OPENAI_MODEL": MODEL}
+    )
+    assert follower is not None
+    assert summary_follower(app, db.conninfo, {}) is None  # no LLM: deterministic only
+    live = _scripted("call-summary-3")[:-1]
+    app.record_many(_scripted("call-summary-4") + live)
+    source = EventSource(app.recorder.events_table_name, app.mapper)  # type: ignore[attr-defined]
+    rebuild(db.conninfo, source, READ_MODELS["insight"])
+    assert follower.pending() == []  # the scripted calls ended weeks ago, past its max age
+    follower.max_age = timedelta(days=3650)
+    llm.script(text_reply("Summary of an ended call."))
+    assert follower.run_once() == 1  # the ended call; the live one waits for its end
+    assert len(llm.requests) == 1
+    assert follower.run_once() == 0  # asked once
+    ended = _scripted("call-summary-4")[0].conversation_id
+    kinds = [type(e).__name__ for _, e in app.log_of(ended)]
+    assert kinds[-1] == "CallSummarised"

@@ -6,11 +6,14 @@ agent's settings); the deterministic summary needs none."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 import openai
+import psycopg
 
 from adapters.call_center import GroupCommitCallCenter
 from adapters.voice.openai_compatible import OpenAISettings, openai_configured
@@ -108,3 +111,75 @@ class CallSummaries:
                 if choice.delta and choice.delta.content:
                     parts.append(choice.delta.content)
         return "".join(parts)
+
+
+class SummaryFollower:
+    """Summarises calls soon after they end: every `interval_s` it asks the insight read
+    model for calls ended within `max_age` with no LLM summary yet, and summarises each
+    once per process (a failure is logged, not retried until the next start; `callcenter
+    summarise --all` backfills). Several web processes may ask the LLM about the same call;
+    the summary is recorded once (its external id is the call and the model)."""
+
+    def __init__(
+        self,
+        summaries: CallSummaries,
+        conninfo: str,
+        *,
+        interval_s: float = 10.0,
+        max_age: timedelta = timedelta(days=1),
+    ):
+        self.summaries, self.conninfo, self.interval_s = summaries, conninfo, interval_s
+        self.max_age = max_age
+        self._tried: set[UUID] = set()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def pending(self) -> list[UUID]:
+        with psycopg.connect(self.conninfo, autocommit=True) as conn:
+            rows = conn.execute(
+                f"SELECT conversation_id FROM {INSIGHT_CALLS.name} WHERE ended_at IS NOT NULL"
+                " AND llm_summary IS NULL AND ended_at > now() - %s"
+                " ORDER BY ended_at LIMIT 50",
+                (self.max_age,),
+            ).fetchall()
+        return [r[0] for r in rows if r[0] not in self._tried]
+
+    def run_once(self) -> int:
+        done = 0
+        for cid in self.pending():
+            if self._stop.is_set():
+                break
+            self._tried.add(cid)
+            try:
+                done += self.summaries.summarise(cid) is not None
+            except Exception:  # an LLM or network failure: the next call is tried anyway
+                log.exception("could not summarise call %s", cid)
+        return done
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self.run_once()
+            except psycopg.Error:  # the read model's table not there yet, or a restart
+                log.warning("call summaries: the insight read model is unreachable")
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="call-summaries", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+
+def summary_follower(
+    app: GroupCommitCallCenter, conninfo: str, env: Mapping[str, str]
+) -> SummaryFollower | None:
+    """The follower for a web process, when an LLM is configured (logged either way)."""
+    settings = llm_settings(env)
+    if settings is None:
+        log.info("call summaries: no LLM configured, deterministic summaries only")
+        return None
+    log.info("call summaries: %s", settings.describe())
+    return SummaryFollower(CallSummaries(app, settings), conninfo)
