@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from apps.cli_agent import add_agent_parser
     from apps.cli_bench import add_bench_parser
+    from apps.cli_insight import add_insight_parser
     from apps.cli_logins import add_logins_parser
     from apps.cli_report import add_report_parser
     from apps.cli_search import add_search_parser
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_users_parser(sub)
     add_search_parser(sub)
     add_report_parser(sub)
+    add_insight_parser(sub)
 
     audit = sub.add_parser("audit", help="tamper evidence")
     asub = audit.add_subparsers(dest="action", required=True)
@@ -72,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _handlers() -> dict[str, Callable[[Runtime, argparse.Namespace], int]]:
     from apps import (
         cli_bench,
+        cli_insight,
         cli_logins,
         cli_report,
         cli_search,
@@ -98,6 +101,7 @@ def _handlers() -> dict[str, Callable[[Runtime, argparse.Namespace], int]]:
         "users_passwd": cli_users.cmd_users_passwd,
         "search": cli_search.cmd_search,
         "report": cli_report.cmd_report,
+        "summarise": cli_insight.cmd_summarise,
     }
 
 

@@ -33,7 +33,10 @@ def cmd_serve(rt: Runtime, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     worker = None if args.no_projections else rt.projection_worker()
-    web = create_app(WebInputs(rt.app, rt.database.conninfo, settings, worker))
+    from apps.usecases.summaries import summary_follower
+
+    summaries = summary_follower(rt.app, rt.database.conninfo, os.environ)
+    web = create_app(WebInputs(rt.app, rt.database.conninfo, settings, worker, summaries))
     print(f"serving on http://{args.host}:{args.port}/ (dashboard: /admin)", file=sys.stderr)
     uvicorn.run(web, host=args.host, port=args.port, log_level="warning", proxy_headers=False)
     return 0

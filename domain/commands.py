@@ -92,6 +92,13 @@ class FinishRoom(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RecordSummary(Command):
+    method = Conversation.record_summary
+    text: str
+    model: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class CloseAgentSession(Command):
     method = Conversation.close_agent_session
     reason: str

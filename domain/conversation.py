@@ -63,6 +63,8 @@ class Conversation(SpeechPart, ActivityPart, RecordingPart, MonitoringPart, Supe
         def apply(self, c: Conversation) -> None:
             c.agent_session_closed = True
 
+    CallSummarised = ev.CallSummarised
+
     class ParticipantJoined(ev.ParticipantJoined):
         def apply(self, c: Conversation) -> None:
             c.participants[self.identity] = {"kind": self.kind, "present": True}
@@ -173,6 +175,14 @@ class Conversation(SpeechPart, ActivityPart, RecordingPart, MonitoringPart, Supe
             duration = max(0.0, (meta.occurred_at - began).total_seconds())
             self._record(Conversation.CallEnded, meta, "room_finished", duration)
         self._record(Conversation.RoomFinished, meta)
+
+    def record_summary(self, text: str, model: str, meta: EventMeta) -> None:
+        """An LLM's summary of the call, written once the call has ended."""
+        rules.text(text, "summary", limit=rules.MAX_TEXT)
+        rules.text(model, "model")
+        if self.ended_at is None:
+            raise InvalidTransition(f"call in room {self.room_name!r} has not ended yet")
+        self._record(Conversation.CallSummarised, meta, text, model)
 
     def close_agent_session(self, reason: str, meta: EventMeta) -> None:
         rules.text(reason, "reason")

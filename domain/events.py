@@ -64,6 +64,13 @@ class AgentSessionClosed(ConversationEvent):
     reason: str
 
 
+class CallSummarised(ConversationEvent):
+    """An LLM wrote a summary of the ended call (`apps/usecases/summaries.py`)."""
+
+    text: str
+    model: str
+
+
 # --- participants ----------------------------------------------------------------------
 
 

@@ -23,6 +23,7 @@ from projections.history_queries import (
     search_page,
     search_tries,
 )
+from projections.insight import INSIGHT_CALLS, INSIGHT_QA, INSIGHT_TURNS, summary_of
 from projections.jsonable import jsonable
 from projections.recordings import RECORDINGS
 from projections.supervision import ESCALATIONS, SUPERVISOR_ACTS
@@ -142,6 +143,38 @@ class ReadModelQueries:
             (conversation_id,),
         )
         return rows[0] if rows else None
+
+    async def insight(self, conversation_id: UUID) -> Row | None:
+        """The call's summary, its customer's sentiment (per call and per turn) and its QA
+        scorecard (empty until the call ends); None before the projection has the call."""
+        calls = await self._all(
+            f"SELECT * FROM {INSIGHT_CALLS.name} WHERE conversation_id = %s", (conversation_id,)
+        )
+        if not calls:
+            return None
+        call = calls[0]
+        turns = await self._all(
+            f"SELECT position, offset_s, text, score, label FROM {INSIGHT_TURNS.name} "
+            "WHERE conversation_id = %s ORDER BY position",
+            (conversation_id,),
+        )
+        qa = await self._all(
+            f"SELECT rule, passed, reason FROM {INSIGHT_QA.name} "
+            "WHERE conversation_id = %s ORDER BY ordinal",
+            (conversation_id,),
+        )
+        insight: Row = jsonable(
+            {
+                "summary": summary_of(call),
+                "sentiment": {
+                    "score": call["sentiment"],
+                    "label": call["sentiment_label"],
+                    "turns": turns,
+                },
+                "qa": qa,
+            }
+        )
+        return insight
 
     async def escalations(self) -> list[Row]:
         """Callers waiting for a person, longest waiting first."""

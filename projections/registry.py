@@ -5,6 +5,7 @@ from __future__ import annotations
 from projections.analytics import AnalyticsProjection
 from projections.base import ReadModel
 from projections.conversations import ConversationsProjection
+from projections.insight import InsightProjection
 from projections.listen_ins import ListenInsProjection
 from projections.lookups import LookupsProjection
 from projections.recordings import RecordingsProjection
@@ -23,6 +24,7 @@ READ_MODELS: dict[str, ReadModel] = {
         SupervisionProjection(),
         SearchProjection(),
         AnalyticsProjection(),
+        InsightProjection(),
     )
 }
 

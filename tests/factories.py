@@ -132,6 +132,7 @@ def every_kind_of_command(room: str) -> list[c.Command]:
         c.LeaveParticipant(room_name=r, meta=m(23), identity="cust", aborted=True),
         c.CloseAgentSession(room_name=r, meta=m(24), reason="done"),
         c.EndCall(room_name=r, meta=m(25), reason="hangup"),
+        c.RecordSummary(room_name=r, meta=m(25.5), text="The caller booked.", model="m-1"),
         c.FinishRoom(room_name=r, meta=m(26)),
         c.CompleteRecording(
             room_name=r,

@@ -18,11 +18,13 @@ from projections.tables import Key, Row, TableSpec
 ALL_TABLES: list[TableSpec] = [t for m in READ_MODELS.values() for t in m.tables]
 
 
-def db_rows(conninfo: str, ids: Iterable[UUID]) -> dict[str, dict[Key, Row]]:
+def db_rows(
+    conninfo: str, ids: Iterable[UUID], tables: Iterable[TableSpec] = ALL_TABLES
+) -> dict[str, dict[Key, Row]]:
     ids = list(ids)
     out: dict[str, dict[Key, Row]] = {}
     with psycopg.connect(conninfo) as conn:
-        for table in ALL_TABLES:
+        for table in tables:
             cur = conn.execute(
                 f"SELECT {', '.join(table.column_names)} FROM {table.name} WHERE conversation_id = ANY(%s)",
                 (ids,),

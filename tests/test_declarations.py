@@ -49,6 +49,7 @@ STORED: dict[str, tuple[int, tuple[str, ...]]] = {
     "domain.conversation:Conversation.CallEnded": (1, ("duration_s", "reason")),
     "domain.conversation:Conversation.RoomFinished": (1, ()),
     "domain.conversation:Conversation.AgentSessionClosed": (1, ("reason",)),
+    "domain.conversation:Conversation.CallSummarised": (1, ("model", "text")),
     "domain.conversation:Conversation.ParticipantJoined": (
         1,
         ("hidden", "identity", "kind", "name", "sid"),

@@ -177,12 +177,15 @@ class LocalStack:
         RecordingStore(s3).ensure_bucket()
         # The web app with its projections, in this process.
         settings, self.admin_password = WebSettings.from_env(env)
+        from apps.usecases.summaries import summary_follower
+
         web = create_app(
             WebInputs(
                 self.runtime.app,
                 self.runtime.database.conninfo,
                 settings,
                 self.runtime.projection_worker(),
+                summary_follower(self.runtime.app, self.runtime.database.conninfo, env),
             )
         )
         # In a thread uvicorn has no signal handlers, so open SSE streams never learn of

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -34,6 +35,9 @@ from apps.web import routes_pages as pages
 from apps.web import routes_streams as streams
 from apps.web import routes_supervisor as supervisor
 from apps.web.auth import StaffAuth
+
+if TYPE_CHECKING:  # the LLM client is imported only where an LLM is configured
+    from apps.usecases.summaries import SummaryFollower
 from apps.web.dependencies import Dependencies
 from apps.web.errors import HANDLERS
 from apps.web.fanout import Broadcaster
@@ -58,6 +62,8 @@ class WebInputs:
     conninfo: str
     settings: WebSettings
     projections: ProjectionWorker | None  # None: projections run in another process
+    #: Summarises calls with an LLM as they end; None: no LLM is configured.
+    summaries: SummaryFollower | None = None
 
 
 def routes() -> list[Route | Mount]:
@@ -99,6 +105,7 @@ def routes() -> list[Route | Mount]:
         Route("/api/conversations/{id}/timeline", admin.timeline),
         Route("/api/conversations/{id}/recording", admin.recording),
         Route("/api/conversations/{id}/recording/audio", admin.recording_audio),
+        Route("/api/conversations/{id}/insight", admin.insight),
         Route("/api/stream", streams.dashboard_stream),
         Route("/api/conversations/{id}/stream", streams.conversation_stream),
         Route("/webhook/livekit", livekit_webhook, methods=["POST"]),
@@ -131,9 +138,13 @@ def create_app(inputs: WebInputs) -> Starlette:
         await login_throttle.open()
         await asyncio.to_thread(accounts.bootstrap)
         await broadcaster.start()
+        if inputs.summaries is not None:
+            inputs.summaries.start()
         try:
             yield
         finally:
+            if inputs.summaries is not None:
+                inputs.summaries.stop()
             await broadcaster.stop()
             await login_throttle.close()
             await queries.close()

@@ -381,6 +381,39 @@ SPEC: dict[str, Any] = {
                 },
             }
         },
+        "/api/conversations/{id}/insight": {
+            "get": {
+                "summary": "post-call insight: summary, customer sentiment, QA scorecard",
+                "security": ADMIN,
+                "parameters": [CONVERSATION_ID],
+                "responses": _responses(
+                    "insight",
+                    401,
+                    403,
+                    404,
+                    ok_schema={
+                        "type": "object",
+                        "required": ["summary", "sentiment", "qa"],
+                        "properties": {
+                            "summary": {"type": ["object", "null"]},
+                            "sentiment": {"type": ["object", "null"]},
+                            "qa": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "required": ["rule", "passed", "reason"],
+                                    "properties": {
+                                        "rule": {"type": "string"},
+                                        "passed": {"type": "boolean"},
+                                        "reason": {"type": "string"},
+                                    },
+                                },
+                            },
+                        },
+                    },
+                ),
+            }
+        },
         "/api/stream": {
             "get": {
                 "summary": "dashboard Server-Sent Events (resume with Last-Event-ID)",

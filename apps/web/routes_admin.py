@@ -155,6 +155,16 @@ async def timeline(request: Request) -> JSONResponse:
     return JSONResponse(result.to_dict())
 
 
+@requires("replay_calls")
+async def insight(request: Request) -> JSONResponse:
+    """The post-call insight: summary, customer sentiment and the QA scorecard."""
+    row = await _conversation_or_404(request, request.path_params["id"])
+    found = await deps(request).queries.insight(uuid.UUID(row["conversation_id"]))
+    if found is None:  # the insight projection has not reached this call yet
+        found = {"summary": None, "sentiment": None, "qa": []}
+    return JSONResponse(found)
+
+
 async def _completed_recording(request: Request) -> dict[str, Any]:
     """The call's completed recording (the one both recording routes serve): 404 for an
     unknown call or one without, 503 when object storage is not configured."""

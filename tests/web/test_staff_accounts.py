@@ -24,6 +24,7 @@ GUARDED = [
     ("GET", f"/api/conversations/{ZERO}/timeline", "replay_calls"),
     ("GET", f"/api/conversations/{ZERO}/recording", "replay_calls"),
     ("GET", f"/api/conversations/{ZERO}/recording/audio", "replay_calls"),
+    ("GET", f"/api/conversations/{ZERO}/insight", "replay_calls"),
     ("POST", "/api/admin/get-monitor-token", "act_on_calls"),
     ("POST", "/api/admin/listen-ended", "act_on_calls"),
     ("GET", "/api/admin/users", "manage_accounts"),

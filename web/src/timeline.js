@@ -7,6 +7,7 @@ import { interimLine, lookupCard, participantList, toolCard, transcriptLine } fr
 import { TimelineAxis } from './timeline/axis.js';
 import { AudioReplay, SAME_S, servedRecording } from './timeline/replay.js';
 import { entrySummary, familyOf, typeLabel } from './timeline/families.js';
+import { renderInsight } from './timeline/insight.js';
 import { recordingText } from './admin/calls.js';
 
 const SCRUB_DEBOUNCE_MS = 250;
@@ -313,6 +314,7 @@ async function main() {
   renderLookups(entries);
   offsets = entries.map((e) => Number(e.offset_s) || 0);
   spoken = spokenLines(tl.transcript, entries);
+  renderInsight(id); // its own request: the timeline does not wait for it
 
   ui.scrubber.min = '0';
   ui.scrubber.max = String(duration);

@@ -2,7 +2,7 @@
 
 export const FAMILIES = [
   { id: 'speech', label: 'Speech', test: /Transcript|Replied|StateChanged|Latency/ },
-  { id: 'participants', label: 'Call & participants', test: /Participant|Track|^Opened$|^Call(Requested|Started|Ended)$|AgentSession/ },
+  { id: 'participants', label: 'Call & participants', test: /Participant|Track|^Opened$|^Call(Requested|Started|Ended|Summarised)$|AgentSession/ },
   { id: 'lookups', label: 'Lookups & tools', test: /VehicleLookedUp|ToolCalled|TestDrive|Callback/ },
   { id: 'recording', label: 'Recording', test: /^Recording/ },
   { id: 'monitoring', label: 'Monitoring & alerts', test: /ListenIn|Silence|Error/ },
@@ -71,6 +71,8 @@ export function entrySummary(e) {
       return `nobody took the call in ${Number(d.waited_s || 0).toFixed(0)} s`;
     case 'CallEnded':
       return d.reason || '';
+    case 'CallSummarised':
+      return d.text || '';
     case 'TurnLatencyMeasured':
       return d.end_to_end_s !== null && d.end_to_end_s !== undefined ? `end-to-end ${Number(d.end_to_end_s).toFixed(2)} s` : '';
     case 'ErrorReported':
