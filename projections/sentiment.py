@@ -4,7 +4,7 @@ scores every past call exactly as the live projection did."""
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
@@ -19,6 +19,10 @@ def _analyser() -> SentimentIntensityAnalyzer:
     return SentimentIntensityAnalyzer()
 
 
+# Two read models (analytics, insight) score each customer line one after the other, in
+# the same pass over the log: the last couple of lines are kept, no more, so the second
+# scoring is free while repeats across calls are still scored afresh.
+@lru_cache(maxsize=2)
 def sentiment_score(text: str) -> float:
     """VADER's compound score of `text`, from -1 (most negative) to 1 (most positive),
     rounded so that a score read back from a JSON column compares equal."""
