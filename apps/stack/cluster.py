@@ -31,6 +31,7 @@ from apps.stack.processes import (
     free_port,
     http_ok,
     port_has_listener,
+    spawn,
 )
 from apps.stack.secrets_store import local_secrets
 from apps.stack.services import minio_argv, minio_env
@@ -265,9 +266,7 @@ class ClusterStack:
         cwd: Path | None = None,
         timeout: float = 60.0,
     ) -> None:
-        process = ManagedProcess(name, argv, env=env, log_dir=logs, healthy=healthy, cwd=cwd)  # type: ignore[arg-type]
-        self.processes.append(process)
-        process.start(timeout)
+        spawn(self.processes, name, argv, env, logs, healthy, cwd=cwd, timeout=timeout)
 
     def process(self, name: str) -> ManagedProcess:
         return next(p for p in self.processes if p.name == name)

@@ -143,3 +143,21 @@ class ManagedProcess:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+
+def spawn(
+    processes: list[ManagedProcess],
+    name: str,
+    argv: list[str],
+    env: Mapping[str, str],
+    logs: Path,
+    healthy: object,
+    *,
+    cwd: Path | None = None,
+    timeout: float = 60.0,
+) -> None:
+    """Start a child, kept in `processes` (so that a stack stops it even if it fails to
+    become healthy), and wait until `healthy()` says it is up."""
+    process = ManagedProcess(name, argv, env=env, log_dir=logs, healthy=healthy, cwd=cwd)  # type: ignore[arg-type]
+    processes.append(process)
+    process.start(timeout)
