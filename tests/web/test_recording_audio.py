@@ -210,6 +210,10 @@ def test_a_player_that_hangs_up_mid_range_frees_its_storage_connection(
     audio_web.wait_projected()
     url = f"/api/conversations/{conversation_id_for_room(ROOM)}/recording/audio"
     with closing(audio_web.admin()) as admin:
+        assert admin.get(url, timeout=30).content == data  # the route's client is warm
+        # Every storage client in this process (the web app's, this test's, the MinIO
+        # fixture's) may keep one idle pooled connection: those are not leaks.
+        pooled = _connections_to(minio.port)
         for i in range(40):
             with admin.stream("GET", url, headers={"Range": f"bytes={i * 1000}-"}) as r:
                 assert r.status_code == 206
@@ -219,8 +223,10 @@ def test_a_player_that_hangs_up_mid_range_frees_its_storage_connection(
         whole = admin.get(url, timeout=30)
         assert whole.status_code == 200 and whole.content == data
     deadline = time.monotonic() + 5
-    while (held := _connections_to(minio.port)) > 2:
-        assert time.monotonic() < deadline, f"{held} connections to the storage left open"
+    while (held := _connections_to(minio.port)) > pooled + 1:
+        assert time.monotonic() < deadline, (
+            f"{held} connections to the storage left open ({pooled} pooled before)"
+        )
         time.sleep(0.1)
 
 
