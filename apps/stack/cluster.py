@@ -149,7 +149,8 @@ class ClusterStack:
         env.setdefault("CALLCENTER_SESSION_SECRET", secrets.token_urlsafe(32))
         redis_dir = o.data_dir / "redis"
         redis_dir.mkdir(parents=True, exist_ok=True)
-        self._spawn(
+        spawn(
+                self.processes,
             "redis",
             [str(find_binary("redis-server")), "--port", str(ports.redis), "--bind", "127.0.0.1",
              "--save", "", "--appendonly", "no", "--dir", str(redis_dir)],
@@ -168,7 +169,8 @@ class ClusterStack:
                 + LIVEKIT_REDIS.format(redis=ports.redis)
             )  # fmt: skip
             config.chmod(0o600)
-            self._spawn(
+            spawn(
+                self.processes,
                 f"livekit-{i + 1}",
                 [str(find_binary("livekit-server")), "--config", str(config)],
                 env,
@@ -177,7 +179,8 @@ class ClusterStack:
             )
             self.livekit_urls.append(f"ws://127.0.0.1:{http}")
         env.update(LIVEKIT_API_KEY=key, LIVEKIT_API_SECRET=secret)
-        self._spawn(
+        spawn(
+            self.processes,
             "minio",
             minio_argv(o.data_dir / "minio", ports.minio),
             minio_env(env, keys),
@@ -195,7 +198,8 @@ class ClusterStack:
         assert s3 is not None
         RecordingStore(s3).ensure_bucket()
         cli = [sys.executable, "-m", "apps.cli"]
-        self._spawn(
+        spawn(
+            self.processes,
             "projections",
             [*cli, "projections", "run"],
             env,
@@ -205,7 +209,8 @@ class ClusterStack:
         )
         for i, port in enumerate(ports.webs):
             node = self.livekit_urls[i % len(self.livekit_urls)]
-            self._spawn(
+            spawn(
+                self.processes,
                 f"web-{i + 1}",
                 [*cli, "serve", "--host", "127.0.0.1", "--port", str(port), "--no-projections"],
                 {**env, "LIVEKIT_URL": node},
@@ -221,7 +226,8 @@ class ClusterStack:
             f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=2s;" for p in ports.webs
         )
         conf.write_text(NGINX_CONFIG.format(prefix=prefix, servers=servers, port=ports.web))
-        self._spawn(
+        spawn(
+            self.processes,
             "nginx",
             [str(find_binary("nginx")), "-c", str(conf), "-p", str(prefix), "-e", "stderr"],
             env,
@@ -234,7 +240,8 @@ class ClusterStack:
                 name = f"agent-{i + 1}"
                 log = logs / f"{name}.log"
                 offset = log.stat().st_size if log.exists() else 0
-                self._spawn(
+                spawn(
+                    self.processes,
                     name,
                     [*cli, "agent", "start"],
                     {**env, "LIVEKIT_URL": node, "CALLCENTER_AGENT_HTTP_PORT": str(http_port)},
@@ -254,19 +261,6 @@ class ClusterStack:
         except psycopg.Error:
             return False
         return row is not None and row[0] >= len(READ_MODELS)
-
-    def _spawn(
-        self,
-        name: str,
-        argv: list[str],
-        env: dict[str, str],
-        logs: Path,
-        healthy: object,
-        *,
-        cwd: Path | None = None,
-        timeout: float = 60.0,
-    ) -> None:
-        spawn(self.processes, name, argv, env, logs, healthy, cwd=cwd, timeout=timeout)
 
     def process(self, name: str) -> ManagedProcess:
         return next(p for p in self.processes if p.name == name)

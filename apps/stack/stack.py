@@ -149,7 +149,8 @@ class LocalStack:
                 )
             )
             config.chmod(0o600)
-            self._spawn(
+            spawn(
+                self.processes,
                 "livekit-server",
                 [str(find_binary("livekit-server")), "--dev", "--config", str(config)],
                 env,
@@ -161,7 +162,8 @@ class LocalStack:
         env["LIVEKIT_URL"] = self.livekit_url
         # Object storage for recordings.
         if not env.get("CALLCENTER_S3_ACCESS_KEY"):
-            self._spawn(
+            spawn(
+                self.processes,
                 "minio",
                 minio_argv(o.data_dir / "minio", ports.minio),
                 minio_env(env, secrets),
@@ -215,7 +217,8 @@ class LocalStack:
         if o.start_agent:
             agent_log = logs / "agent.log"
             offset = agent_log.stat().st_size if agent_log.exists() else 0
-            self._spawn(
+            spawn(
+                self.processes,
                 "agent",
                 [sys.executable, "-m", "apps.cli", "agent", "start"],
                 self.child_env,
@@ -224,19 +227,6 @@ class LocalStack:
                 cwd=REPO,
                 timeout=180,
             )
-
-    def _spawn(
-        self,
-        name: str,
-        argv: list[str],
-        env: Mapping[str, str],
-        logs: Path,
-        healthy: object,
-        *,
-        cwd: Path | None = None,
-        timeout: float = 60.0,
-    ) -> None:
-        spawn(self.processes, name, argv, env, logs, healthy, cwd=cwd, timeout=timeout)
 
     def failed(self) -> ManagedProcess | None:
         """A child that died on its own, if any."""

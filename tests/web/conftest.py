@@ -25,6 +25,7 @@ from apps.web.app import WebInputs, create_app
 from apps.web.settings import WebSettings
 from projections.registry import READ_MODELS
 from projections.worker import EventSource, ProjectionWorker
+from tests.reliability.minio_server import MinioServer
 from tests.threaded_server import start_in_thread
 
 API_KEY = "devkey"
@@ -173,3 +174,23 @@ def participant(
     if hidden:
         p["permission"] = {"hidden": True}
     return p
+
+
+@pytest.fixture(scope="module")
+def minio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MinioServer]:
+    """A real MinIO for the tests of one module."""
+    server = MinioServer(tmp_path_factory.mktemp("minio"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def storage_web(
+    app: GroupCommitCallCenter, db: DatabaseSettings, minio: MinioServer
+) -> Iterator[WebServer]:
+    """The web app with that MinIO as its recording storage."""
+    with serve(app, db, web_settings(s3=minio.settings)) as server:
+        yield server

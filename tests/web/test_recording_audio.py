@@ -8,7 +8,6 @@ import math
 import struct
 import time
 import wave
-from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
@@ -16,7 +15,6 @@ import psutil
 import pytest
 
 from adapters.call_center import GroupCommitCallCenter
-from adapters.postgres.database import DatabaseSettings
 from adapters.storage import RecordingStore, object_key
 from apps.web.byte_ranges import ByteRange, parse_range
 from apps.web.errors import ApiError
@@ -24,7 +22,7 @@ from domain import commands as c
 from domain.ids import conversation_id_for_room
 from domain.meta import EventMeta
 from tests.reliability.minio_server import MinioServer
-from tests.web.conftest import WebServer, serve, web_settings
+from tests.web.conftest import WebServer
 
 ROOM = "call-audio-ranges"
 PASSWORD = "a long enough password"
@@ -71,33 +69,15 @@ def store_recording(
     return key
 
 
-@pytest.fixture(scope="module")
-def minio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MinioServer]:
-    server = MinioServer(tmp_path_factory.mktemp("minio"))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def audio_web(
-    app: GroupCommitCallCenter, db: DatabaseSettings, minio: MinioServer
-) -> Iterator[WebServer]:
-    with serve(app, db, web_settings(s3=minio.settings)) as server:
-        yield server
-
-
 def test_the_whole_file_and_single_ranges(
-    audio_web: WebServer, minio: MinioServer, tmp_path: Path
+    storage_web: WebServer, minio: MinioServer, tmp_path: Path
 ) -> None:
     data = tone_wav(tmp_path / "call.wav")
     size = len(data)
-    store_recording(audio_web.app, RecordingStore(minio.settings), ROOM, tmp_path / "call.wav")
-    audio_web.wait_projected()
+    store_recording(storage_web.app, RecordingStore(minio.settings), ROOM, tmp_path / "call.wav")
+    storage_web.wait_projected()
     url = f"/api/conversations/{conversation_id_for_room(ROOM)}/recording/audio"
-    with closing(audio_web.admin()) as admin:
+    with closing(storage_web.admin()) as admin:
         whole = admin.get(url)
         assert whole.status_code == 200, whole.text
         assert whole.content == data
@@ -146,22 +126,22 @@ def test_the_whole_file_and_single_ranges(
 
 
 def test_guarded_like_the_recording_route_and_404_without_a_recording(
-    audio_web: WebServer, minio: MinioServer, tmp_path: Path
+    storage_web: WebServer, minio: MinioServer, tmp_path: Path
 ) -> None:
     store = RecordingStore(minio.settings)
-    key = store_recording(audio_web.app, store, ROOM, _wav(tmp_path))
+    key = store_recording(storage_web.app, store, ROOM, _wav(tmp_path))
     pending = "call-audio-pending"  # a recording requested and started, never completed
-    audio_web.app.record(
+    storage_web.app.record(
         c.RequestRecording(
             room_name=pending, meta=EventMeta(source="agent"), recording_id="r2", mode="agent"
         )
     )
-    audio_web.wait_projected()
+    storage_web.wait_projected()
     url = f"/api/conversations/{conversation_id_for_room(ROOM)}/recording/audio"
 
-    nobody = audio_web.client().get(url)
+    nobody = storage_web.client().get(url)
     assert nobody.status_code == 401 and nobody.json()["error"] == "unauthorized"
-    with closing(audio_web.admin()) as admin:
+    with closing(storage_web.admin()) as admin:
         r = admin.post(
             "/api/admin/users", json={"name": "ana", "role": "analyst", "password": PASSWORD}
         )
@@ -178,7 +158,7 @@ def test_guarded_like_the_recording_route_and_404_without_a_recording(
         assert admin.get("/api/conversations/nonsense/recording/audio").status_code == 404
 
     for name, status in (("ana", 403), ("aud", 206)):
-        client = audio_web.client()
+        client = storage_web.client()
         assert client.post(
             "/api/admin/login", json={"username": name, "password": PASSWORD}
         ).is_success
@@ -195,21 +175,21 @@ def test_guarded_like_the_recording_route_and_404_without_a_recording(
 
     # the object expired from the bucket (its lifecycle rule): 404, not a broken stream
     store.client.remove_object(minio.settings.bucket, key)
-    with closing(audio_web.admin()) as admin:
+    with closing(storage_web.admin()) as admin:
         gone = admin.get(url)
         assert gone.status_code == 404 and "no longer stored" in gone.json()["reason"]
 
 
 def test_a_player_that_hangs_up_mid_range_frees_its_storage_connection(
-    audio_web: WebServer, minio: MinioServer, tmp_path: Path
+    storage_web: WebServer, minio: MinioServer, tmp_path: Path
 ) -> None:
     """A seek abandons the range being read: many of them in a row, each dropped after its
     first bytes, leave the route answering and no connection to the storage held open."""
     data = tone_wav(tmp_path / "long.wav", seconds=30.0)  # about 1 MB
-    store_recording(audio_web.app, RecordingStore(minio.settings), ROOM, tmp_path / "long.wav")
-    audio_web.wait_projected()
+    store_recording(storage_web.app, RecordingStore(minio.settings), ROOM, tmp_path / "long.wav")
+    storage_web.wait_projected()
     url = f"/api/conversations/{conversation_id_for_room(ROOM)}/recording/audio"
-    with closing(audio_web.admin()) as admin:
+    with closing(storage_web.admin()) as admin:
         assert admin.get(url, timeout=30).content == data  # the route's client is warm
         # Every storage client in this process (the web app's, this test's, the MinIO
         # fixture's) may keep one idle pooled connection: those are not leaks.

@@ -8,7 +8,6 @@ from __future__ import annotations
 import subprocess
 import time
 import wave
-from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -16,15 +15,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from adapters.call_center import GroupCommitCallCenter
-from adapters.postgres.database import DatabaseSettings
 from adapters.storage import RecordingStore, object_key
 from domain import commands as c
 from domain.ids import conversation_id_for_room
 from domain.meta import EventMeta
 from tests.reliability.minio_server import MinioServer
-from tests.web.conftest import ADMIN_PASSWORD, WebServer, participant, room_event, serve
-from tests.web.conftest import web_settings as settings_for
+from tests.web.conftest import ADMIN_PASSWORD, WebServer, participant, room_event
 from tests.web.test_browser import browser, page, shot  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
@@ -38,24 +34,6 @@ SCRIPT = [
     (10.0, "assistant", "Of course. Bring the pickup along and we will value it."),
 ]
 END_S = 11.0
-
-
-@pytest.fixture
-def minio(tmp_path: Path) -> Iterator[MinioServer]:
-    server = MinioServer(tmp_path / "minio")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def replay_web(
-    app: GroupCommitCallCenter, db: DatabaseSettings, minio: MinioServer
-) -> Iterator[WebServer]:
-    with serve(app, db, settings_for(s3=minio.settings)) as server:
-        yield server
 
 
 def speech(text: str, path: Path) -> tuple[int, bytes]:
@@ -142,12 +120,12 @@ def scrubber_at(tab: Page) -> float:
 
 
 def test_find_a_call_by_what_was_said_open_it_there_and_play_it(
-    replay_web: WebServer,
+    storage_web: WebServer,
     minio: MinioServer,
     page: Page,  # noqa: F811  (the fixture)
     tmp_path: Path,
 ) -> None:
-    web = replay_web
+    web = storage_web
     timeline = record_call(web, RecordingStore(minio.settings), tmp_path)
     cid = timeline["conversation_id"]
     lines = [
