@@ -45,6 +45,16 @@ _STREET_TYPES = frozenset(
     "street st avenue ave road rd drive dr lane ln boulevard blvd way court ct place pl "
     "terrace circle cir parkway pkwy highway hwy trail square sq".split()
 )
+_DIGIT = re.compile(r"\d")
+_DIGIT_WORD = re.compile(
+    r"\b(?:zero|oh|o|one|two|three|four|five|six|seven|eight|nine)\b", re.IGNORECASE
+)
+_SPOKEN_AT = re.compile(r"\bat\b.*\bdot\b", re.IGNORECASE | re.DOTALL)
+#: A house number, then a few words, then a street type: what an address span needs.
+_STREET_WORD = re.compile(
+    r"(?<!\S)\d+\s+(?:\S+\s+){1,8}?(?:" + "|".join(sorted(_STREET_TYPES)) + r")\b",
+    re.IGNORECASE,
+)
 _NOT_NAMES = frozenset(
     "I Im Hi Hello Yes No Okay Ok The A An Calling Looking Interested Just Not Here Sure "
     "Honda Toyota Ford Mazda Civic Accord Camry Corolla Tesla Chevrolet Nissan Subaru Jeep "
@@ -60,18 +70,32 @@ class PiiSpan:
     text: str
 
 
-def find_pii(text: str, *, names: Iterable[str] = ()) -> list[PiiSpan]:
+def find_pii(text: str, *, names: Iterable[str] = (), exhaustive: bool = False) -> list[PiiSpan]:
     """Every personal-data span of `text`, left to right, none overlapping. `names` are
     the names the call already knows (a booking's, the caller's): they are marked
-    wherever they are said."""
+    wherever they are said. `exhaustive` runs every recogniser on every text (the
+    check that skipping them changes nothing)."""
     if not text:
         return []
-    vins = [(m.start(), m.end()) for m in _VIN.finditer(text) if re.search(r"\d", m.group())]
+    digits = exhaustive or _DIGIT.search(text) is not None
+    # Each recogniser runs only where what it needs is in the text (the same results,
+    # a fraction of the time: most lines hold no digit, no "@" and no name given).
+    runs = _digit_runs(text) if digits or _DIGIT_WORD.search(text) else []
+    if exhaustive:
+        runs = _digit_runs(text)
+    vins = (
+        [(m.start(), m.end()) for m in _VIN.finditer(text) if _DIGIT.search(m.group())]
+        if digits
+        else []
+    )
     found: list[PiiSpan] = []
-    found += _emails(text)
-    found += _cards(text)
-    found += _phones(text)
-    found += _addresses(text)
+    if exhaustive or "@" in text or _SPOKEN_AT.search(text):
+        found += _emails(text)
+    found += _cards(text, runs)
+    # libphonenumber's matcher wants a possible number: 7 digits at least (US, local).
+    found += _phones(text, runs, exhaustive or len(_DIGIT.findall(text)) >= 7)
+    if exhaustive or (digits and _STREET_WORD.search(text)):
+        found += _addresses(text)
     found += _names(text, names)
     chosen: list[PiiSpan] = []
     # Longer spans first, so a card is not also a phone; nothing inside a VIN.
@@ -135,23 +159,27 @@ def _digit_runs(text: str) -> list[tuple[int, int, str]]:
     return runs
 
 
-def _cards(text: str) -> list[PiiSpan]:
+def _cards(text: str, runs: list[tuple[int, int, str]]) -> list[PiiSpan]:
     return [
         PiiSpan(s, e, "card", text[s:e])
-        for s, e, digits in _digit_runs(text)
+        for s, e, digits in runs
         if 13 <= len(digits) <= 19 and luhn.is_valid(digits)
     ]
 
 
-def _phones(text: str) -> list[PiiSpan]:
-    spans = [
-        PiiSpan(m.start, m.end, "phone", m.raw_string)
-        for m in phonenumbers.PhoneNumberMatcher(
-            text, "US", leniency=phonenumbers.Leniency.POSSIBLE
-        )
-    ]
-    for s, e, digits in _digit_runs(text):
-        if 7 <= len(digits) <= 12:
+def _phones(text: str, runs: list[tuple[int, int, str]], digits: bool) -> list[PiiSpan]:
+    spans = (
+        [
+            PiiSpan(m.start, m.end, "phone", m.raw_string)
+            for m in phonenumbers.PhoneNumberMatcher(
+                text, "US", leniency=phonenumbers.Leniency.POSSIBLE
+            )
+        ]
+        if digits
+        else []
+    )
+    for s, e, run in runs:
+        if 7 <= len(run) <= 12:
             spans.append(PiiSpan(s, e, "phone", text[s:e]))
     return spans
 
@@ -220,3 +248,8 @@ def _names(text: str, known: Iterable[str]) -> list[PiiSpan]:
 def _name_parts(names: Iterable[str]) -> Sequence[str]:
     parts = {p for name in names for p in re.split(r"[\s,]+", name or "") if len(p) >= 2}
     return sorted(parts - _NOT_NAMES, key=len, reverse=True)
+
+
+def spoken_digits(text: str) -> str:
+    """The digits in `text`, written or said ("five oh three" -> "503")."""
+    return "".join(digits for _, _, digits in _digit_runs(text))

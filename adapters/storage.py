@@ -19,6 +19,7 @@ from minio.lifecycleconfig import Expiration, LifecycleConfig, Rule
 log = logging.getLogger(__name__)
 
 RECORDINGS_PREFIX = "conversations/"
+#: How long recordings are kept unless `CALLCENTER_RECORDING_RETENTION_DAYS` says otherwise.
 RETENTION_DAYS = 365
 DEFAULT_BUCKET = "call-recordings"
 
@@ -31,6 +32,8 @@ class S3Settings:
     bucket: str = DEFAULT_BUCKET
     secure: bool = False
     region: str = "us-east-1"
+    #: The bucket's lifecycle rule expires recordings this many days old (None: never).
+    retention_days: int | None = RETENTION_DAYS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> S3Settings | None:
@@ -45,11 +48,32 @@ class S3Settings:
             bucket=env.get("CALLCENTER_S3_BUCKET", DEFAULT_BUCKET),
             secure=env.get("CALLCENTER_S3_SECURE", "").lower() in ("1", "true", "yes"),
             region=env.get("CALLCENTER_S3_REGION", "us-east-1"),
+            retention_days=recording_retention_days(env),
         )
 
     @property
     def origin(self) -> str:
         return f"{'https' if self.secure else 'http'}://{self.endpoint}"
+
+
+def recording_retention_days(env: Mapping[str, str]) -> int | None:
+    """`CALLCENTER_RECORDING_RETENTION_DAYS`: a whole number of days, or "never"."""
+    raw = (env.get("CALLCENTER_RECORDING_RETENTION_DAYS") or "").strip().lower()
+    if not raw:
+        return RETENTION_DAYS
+    if raw == "never":
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(
+            f"CALLCENTER_RECORDING_RETENTION_DAYS must be a whole number of days >= 1 or "
+            f"'never', not {raw!r}"
+        )
+    return int(raw)
+
+
+def conversation_prefix(conversation_id: str) -> str:
+    """Where every object of one conversation is stored."""
+    return f"{RECORDINGS_PREFIX}{conversation_id}/"
 
 
 def object_key(conversation_id: str, recording_id: str, extension: str) -> str:
@@ -76,11 +100,16 @@ class RecordingStore:
         )
 
     def ensure_bucket(self) -> None:
-        """Create the bucket if missing, with a 365-day expiry on recordings."""
+        """Create the bucket if missing, with the recordings' expiry as its lifecycle rule
+        (the retention run deletes them first, audited; the rule is the backstop)."""
         bucket = self.settings.bucket
         if not self.client.bucket_exists(bucket):
             self.client.make_bucket(bucket)
             log.info("created bucket %s", bucket)
+        days = self.settings.retention_days
+        if days is None:
+            self.client.delete_bucket_lifecycle(bucket)
+            return
         self.client.set_bucket_lifecycle(
             bucket,
             LifecycleConfig(
@@ -89,11 +118,41 @@ class RecordingStore:
                         ENABLED,
                         rule_filter=Filter(prefix=RECORDINGS_PREFIX),
                         rule_id="expire-recordings",
-                        expiration=Expiration(days=RETENTION_DAYS),
+                        expiration=Expiration(days=days),
                     )
                 ]
             ),
         )
+
+    def lifecycle_days(self) -> int | None:
+        """The expiry the bucket's lifecycle rule gives recordings now (None: no rule)."""
+        config = self.client.get_bucket_lifecycle(self.settings.bucket)
+        for rule in config.rules if config is not None else []:
+            if rule.rule_id == "expire-recordings" and rule.expiration is not None:
+                return rule.expiration.days
+        return None
+
+    def delete_conversation(self, conversation_id: str) -> int:
+        """Delete every object of one conversation, each of its versions too; returns how
+        many objects (not versions) there were. Deleting nothing is not an error."""
+        bucket = self.settings.bucket
+        try:
+            if not self.client.bucket_exists(bucket):
+                return 0
+            found = list(
+                self.client.list_objects(
+                    bucket,
+                    prefix=conversation_prefix(conversation_id),
+                    recursive=True,
+                    include_version=True,
+                )
+            )
+            for o in found:
+                assert o.object_name is not None
+                self.client.remove_object(bucket, o.object_name, version_id=o.version_id)
+        except (S3Error, OSError, ValueError, urllib3.exceptions.HTTPError) as e:
+            raise StorageUnavailable(str(e)) from e
+        return len({o.object_name for o in found})
 
     def upload(
         self,

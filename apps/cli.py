@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     from apps.cli_bench import add_bench_parser
     from apps.cli_insight import add_insight_parser
     from apps.cli_logins import add_logins_parser
+    from apps.cli_privacy import add_privacy_parser
     from apps.cli_report import add_report_parser
     from apps.cli_search import add_search_parser
     from apps.cli_up import add_up_parser
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_search_parser(sub)
     add_report_parser(sub)
     add_insight_parser(sub)
+    add_privacy_parser(sub)
 
     audit = sub.add_parser("audit", help="tamper evidence")
     asub = audit.add_subparsers(dest="action", required=True)
@@ -76,6 +78,7 @@ def _handlers() -> dict[str, Callable[[Runtime, argparse.Namespace], int]]:
         cli_bench,
         cli_insight,
         cli_logins,
+        cli_privacy,
         cli_report,
         cli_search,
         cli_serve,
@@ -102,6 +105,8 @@ def _handlers() -> dict[str, Callable[[Runtime, argparse.Namespace], int]]:
         "search": cli_search.cmd_search,
         "report": cli_report.cmd_report,
         "summarise": cli_insight.cmd_summarise,
+        "erase": cli_privacy.cmd_erase,
+        "retention_run": cli_privacy.cmd_retention_run,
     }
 
 

@@ -28,6 +28,8 @@ BENCHES = ("ingest", "live", "rebuild", "replay", "agent", "search", "analytics"
 #: and take minutes: run by name, not by `all`.
 CALL_BENCHES = ("voice", "supervise")
 SPEECH_BENCHES = ("understanding",)
+#: Benches not in `all`: each answers one question on demand.
+EXTRA_BENCHES = ("sealing", "sse")
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -44,7 +46,7 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
         "which",
         nargs="?",
         default="all",
-        choices=[*BENCHES, *CALL_BENCHES, *SPEECH_BENCHES, "all"],
+        choices=[*BENCHES, *CALL_BENCHES, *SPEECH_BENCHES, *EXTRA_BENCHES, "all"],
         help="which bench (voice and understanding run only when named)",
     )
     p.add_argument("--quick", action="store_true", help="small figures, for a smoke test")

@@ -19,13 +19,22 @@ ROLES = ("supervisor", "auditor", "analyst", "admin")
 
 #: What a role may do. Supervisors act on and watch calls; auditors replay finished calls
 #: (timelines and recordings) and read their transcripts; analysts see aggregate figures
-#: only; admins do everything and manage accounts.
+#: only; auditors and admins may reveal one call's personal data for a while (recorded);
+#: admins do everything, manage accounts, and alone may erase a call.
 RIGHTS: dict[str, frozenset[str]] = {
     "supervisor": frozenset({"watch_calls", "act_on_calls", "replay_calls"}),
-    "auditor": frozenset({"watch_calls", "replay_calls"}),
+    "auditor": frozenset({"watch_calls", "replay_calls", "reveal_pii"}),
     "analyst": frozenset({"see_analytics"}),
     "admin": frozenset(
-        {"watch_calls", "act_on_calls", "replay_calls", "see_analytics", "manage_accounts"}
+        {
+            "watch_calls",
+            "act_on_calls",
+            "replay_calls",
+            "see_analytics",
+            "manage_accounts",
+            "reveal_pii",
+            "erase_calls",
+        }
     ),
 }
 ALL_RIGHTS = frozenset().union(*RIGHTS.values())

@@ -309,8 +309,12 @@ class CallCenter(Application[UUID]):
                 keys[made[i][0]] = key
             else:
                 quiet.append(key)
+        return BatchPlan(self.encode(events), keys, quiet)
+
+    def encode(self, events: list[Any]) -> list[StoredEvent]:
+        """A batch's events as stored events (an adapter may prepare the batch first)."""
         to_stored = self.mapper.to_stored_event
-        return BatchPlan([to_stored(e) for e in events], keys, quiet)
+        return [to_stored(e) for e in events]
 
     def _cache_working(self, working: dict[UUID, Conversation]) -> None:
         cache = self._cache

@@ -347,3 +347,27 @@ class ReportError(Command):
     component: str
     message: str
     recoverable: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequestErasure(Command):
+    method = Conversation.request_erasure
+    requested_by: str
+    reason: str
+    scope: str = "all"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CompleteErasure(Command):
+    method = Conversation.complete_erasure
+    requested_by: str
+    scope: str = "all"
+    recordings_deleted: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class RevealPersonalData(Command):
+    method = Conversation.reveal
+    revealed_by: str
+    reason: str
+    until: str  # ISO 8601, with its zone

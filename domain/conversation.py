@@ -16,6 +16,7 @@ from eventsourcing.domain import event
 from domain import events as ev
 from domain import rules
 from domain.activity import ActivityPart
+from domain.erasure import ErasurePart
 from domain.errors import CallAlreadyEnded, InvalidCommand, InvalidTransition, RoomUnavailable
 from domain.ids import conversation_id_for_room
 from domain.meta import EventMeta
@@ -28,7 +29,9 @@ from domain.supervision import SupervisionPart
 AGENT_LOST = "agent_lost"
 
 
-class Conversation(SpeechPart, ActivityPart, RecordingPart, MonitoringPart, SupervisionPart):
+class Conversation(
+    SpeechPart, ActivityPart, RecordingPart, MonitoringPart, SupervisionPart, ErasurePart
+):
     """A call, from the token request to the last recording result.
 
     Lifecycle and participants live here; speech, activity, recording and monitoring
@@ -114,6 +117,8 @@ class Conversation(SpeechPart, ActivityPart, RecordingPart, MonitoringPart, Supe
         self.coaching_count = 0
         self.human_requested = False
         self.caller_identity: str | None = None
+        self.erasures: dict[str, str] = {}
+        self.reveals: list[tuple[str, str]] = []
 
     # --- lifecycle -----------------------------------------------------------------------
 

@@ -48,6 +48,8 @@ class ConversationState(Aggregate):
     coaching_count: int
     human_requested: bool
     caller_identity: str | None
+    erasures: dict[str, str]
+    reveals: list[tuple[str, str]]
 
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
         """The library's `trigger_event` in fewer steps, as every command pays it: the

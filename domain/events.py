@@ -301,3 +301,34 @@ class ErrorReported(ConversationEvent):
     component: str
     message: str
     recoverable: bool
+
+
+# --- erasure ---------------------------------------------------------------------------
+
+
+class ErasureRequested(ConversationEvent):
+    """Someone (or the retention policy) asked for the conversation's personal data to be
+    erased: `scope` "all" (its data key and recordings) or "recordings" (audio only).
+    Who and why, never what."""
+
+    requested_by: str
+    reason: str
+    scope: str
+
+
+class ErasureCompleted(ConversationEvent):
+    """What was asked is gone (for "all": the key, the recordings, and the read models
+    rebuilt without them)."""
+
+    requested_by: str
+    scope: str
+    recordings_deleted: int
+
+
+class PersonalDataRevealed(ConversationEvent):
+    """Someone was shown the call's personal data until `until` (ISO time), for a
+    stated reason; the grant is theirs alone and for this call alone."""
+
+    revealed_by: str
+    reason: str
+    until: str

@@ -18,6 +18,7 @@ from projections.conversations import CONVERSATIONS
 from projections.fold import fold
 from projections.jsonable import jsonable
 from projections.recordings import RECORDINGS
+from projections.redaction import redacted_event
 from projections.registry import READ_MODELS
 from projections.transcript import TRANSCRIPT_INTERIMS, TRANSCRIPT_LINES
 
@@ -88,9 +89,16 @@ def _speaker(event: Any) -> str | None:
 
 
 def build_timeline(
-    conversation_id: UUID, events: list[tuple[int, Any]], at: datetime | None = None
+    conversation_id: UUID,
+    events: list[tuple[int, Any]],
+    at: datetime | None = None,
+    *,
+    revealed: bool = False,
 ) -> Timeline:
-    """Every event in log order; the state folds only the events recorded up to `at`."""
+    """Every event in log order; the state folds only the events recorded up to `at`.
+    Personal data is redacted unless `revealed` (a recorded, time-limited reveal)."""
+    if not revealed:
+        events = [(p, redacted_event(e)) for p, e in events]
     if not events:
         return Timeline(conversation_id, None, at, [], None)
     start = events[0][1].timestamp
@@ -123,7 +131,7 @@ def build_timeline(
             )
         )
     upto = events if at is None else [(p, e) for p, e in events if e.timestamp <= at]
-    store = fold(upto, _TIMELINE_MODELS, copies=False)
+    store = fold(upto, _TIMELINE_MODELS, copies=False, redacted=False)
     state = store.get(CONVERSATIONS, (conversation_id,))
     return Timeline(
         conversation_id=conversation_id,
@@ -177,12 +185,15 @@ def resolve_conversation(app: Any, conversation_or_room: str) -> UUID:
         return conversation_id_for_room(conversation_or_room)
 
 
-def replay(app: Any, conversation_or_room: str, at: datetime | None = None) -> Timeline:
-    """The auditor's API: the timeline of a call from the event store itself."""
+def replay(
+    app: Any, conversation_or_room: str, at: datetime | None = None, *, revealed: bool = False
+) -> Timeline:
+    """The auditor's API: the timeline of a call from the event store itself (redacted
+    unless `revealed`)."""
     conversation_id = resolve_conversation(app, conversation_or_room)
     with _collector_paused():
         events = app.events_of(conversation_id)
-        return build_timeline(conversation_id, events, at)
+        return build_timeline(conversation_id, events, at, revealed=revealed)
 
 
 _paused = 0

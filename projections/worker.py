@@ -24,6 +24,7 @@ from psycopg.sql import SQL, Identifier
 from adapters.postgres.codec import column_decoder
 from adapters.postgres.event_log import EventLog, decoded
 from projections.base import ReadModel
+from projections.redaction import redacted_event
 from projections.sql_store import SqlRowStore
 from projections.tracking import Generation, advance, ensure_projection, lock_active
 
@@ -178,11 +179,11 @@ def apply_events(
             if handler is _MISSING:
                 handler = handlers[cls] = model.handler_for(cls)
             if handler is not None:
-                handler(event, position, store)
+                handler(redacted_event(event), position, store)
     else:
         handle = model.handle
         for position, event in batch:
-            handle(event, position, store)
+            handle(redacted_event(event), position, store)
     store.flush(appended_only=defer)
     position = batch[-1][0]
     if hook is not None:

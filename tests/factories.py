@@ -145,6 +145,15 @@ def every_kind_of_command(room: str) -> list[c.Command]:
             content_type="audio/ogg",
         ),
         c.FailRecording(room_name=r, meta=m(28), recording_id="r2", reason="no"),
+        c.RevealPersonalData(
+            room_name=r,
+            meta=m(28.5),
+            revealed_by="audrey",
+            reason="a complaint",
+            until=(BASE_TIME + timedelta(minutes=15)).isoformat(),
+        ),
+        c.RequestErasure(room_name=r, meta=m(29), requested_by="admin", reason="asked"),
+        c.CompleteErasure(room_name=r, meta=m(30), requested_by="admin", recordings_deleted=1),
         c.FinishRoom(room_name=f"{room}-2", meta=m(2)),  # ends the call itself
     ]
 

@@ -52,7 +52,9 @@ def test_an_edited_event_is_caught(recorded: GroupCommitCallCenter, db: Database
     _sql(
         db,
         recorded,
-        "UPDATE {table} SET state = convert_to(replace(convert_from(state, 'UTF8'), 'car 2', 'car 9'), 'UTF8') "
+        # The words are sealed; a field in plain text (the speaker) is edited.
+        "UPDATE {table} SET state = convert_to(replace(convert_from(state, 'UTF8'), "
+        "'\"customer\"', '\"agent\"'), 'UTF8') "
         "WHERE originator_id = %s AND originator_version = 5",
         cid,
     )
@@ -114,7 +116,8 @@ def test_cli_exits_non_zero_on_tampering(
     _sql(
         db,
         recorded,
-        "UPDATE {table} SET state = convert_to(replace(convert_from(state, 'UTF8'), 'car 1', 'car 7'), 'UTF8') "
+        "UPDATE {table} SET state = convert_to(replace(convert_from(state, 'UTF8'), "
+        "'\"customer\"', '\"agent\"'), 'UTF8') "
         "WHERE originator_id = %s AND originator_version = 4",
         cid,
     )

@@ -56,7 +56,7 @@ def test_an_ended_call_is_summarised_once(
     prompt = llm.requests[0]["messages"][1]["content"]
     assert "customer: I love the Accord, great car" in prompt
     assert "agent: Welcome to CME Auto Sales!" in prompt
-    assert "Test drive for Ann, Friday 3pm." in prompt  # the deterministic facts
+    assert "Test drive for [name], Friday 3pm." in prompt  # the facts, redacted
     assert summaries.summarise(cid) is None  # once per call and model
     assert len(llm.requests) == 1
     log = [(lg.position, e) for lg, e in app.log_of(cid)]

@@ -16,7 +16,10 @@ from adapters.call_center import GroupCommitCallCenter
 from adapters.postgres.codec import FastMapper, plain_float_fields
 from domain import events as ev
 
-APP = GroupCommitCallCenter(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+# Transcoding alone: sealing personal data is tested in tests/test_sealing.py.
+APP = GroupCommitCallCenter(
+    env={"PERSISTENCE_MODULE": "eventsourcing.popo", "SEAL_PERSONAL_DATA": "n"}
+)
 FAST = APP.mapper
 LIBRARY = Mapper(APP.mapper.transcoder)
 

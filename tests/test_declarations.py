@@ -126,6 +126,12 @@ STORED: dict[str, tuple[int, tuple[str, ...]]] = {
         1,
         ("component", "message", "recoverable"),
     ),
+    "domain.erasure:ErasurePart.ErasureRequested": (1, ("reason", "requested_by", "scope")),
+    "domain.erasure:ErasurePart.ErasureCompleted": (
+        1,
+        ("recordings_deleted", "requested_by", "scope"),
+    ),
+    "domain.erasure:ErasurePart.PersonalDataRevealed": (1, ("reason", "revealed_by", "until")),
     "domain.supervision:SupervisionPart.SupervisorCoached": (
         1,
         ("position", "supervisor", "text"),

@@ -314,7 +314,7 @@ def test_a_scripted_call_summary_sentiment_and_scorecard(app: GroupCommitCallCen
     summary = summary_of(call)
     assert summary["outcome"] == ["booking", "vehicle_found", "escalated"]
     assert summary["vehicles"] == [{"vin": VIN, "year": 2003, "make": "Honda", "model": "Accord"}]
-    assert summary["next_step"] == "Test drive with Ann Friday 3pm"
+    assert summary["next_step"] == "Test drive with [name] Friday 3pm"  # redacted
     assert "2003 Honda Accord" in summary["text"]
     assert summary["llm"] is None
     assert [t["label"] for t in store.rows(INSIGHT_TURNS)] == ["positive", "negative"]

@@ -1,5 +1,7 @@
 """The stored events' codec: the library's mapper with fewer steps per event (orjson and
-the C JSON encoder; pure transcoding, no I/O), and decoding straight from columns."""
+the C JSON encoder), decoding straight from columns, and the sealing of personal-data
+fields with their conversation's key (`adapters/sealing.py`, the codec's only I/O: a key
+is read or made once per conversation and cached)."""
 
 from __future__ import annotations
 
@@ -23,7 +25,10 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic, resolve_topic
 
+from adapters.data_keys import open_key_store
+from adapters.sealing import SEALED, Sealer, forgets_key
 from domain.ports import ColumnDecoder
+from domain.privacy import personal_fields
 
 
 class FastMapper(Mapper[UUID]):
@@ -44,11 +49,15 @@ class FastMapper(Mapper[UUID]):
         transcoder: Transcoder,
         compressor: Compressor | None = None,
         cipher: Cipher | None = None,
+        sealer: Sealer | None = None,
     ) -> None:
         super().__init__(transcoder, compressor, cipher)
         self._fast = isinstance(transcoder, JSONTranscoder) and not compressor and not cipher
-        self._out: dict[type, tuple[str, int, tuple[str, ...] | None]] = {}
-        self._in: dict[str, tuple[type, int, Any]] = {}
+        if sealer is not None and not self._fast:
+            raise ValueError("sealing personal data needs the JSON transcoder alone")
+        self.sealer = sealer
+        self._out: dict[type, tuple[str, int, tuple[str, ...] | None, tuple[str, ...]]] = {}
+        self._in: dict[str, tuple[type, int, Any, tuple[str, ...], bool]] = {}
         if self._fast:
             assert isinstance(transcoder, JSONTranscoder)
             e = transcoder.encoder
@@ -83,10 +92,14 @@ class FastMapper(Mapper[UUID]):
                 get_topic(cls),
                 getattr(cls, "class_version", 1),
                 plain_float_fields(cls),
+                personal_fields(cls) if self.sealer is not None else (),
             )
         state = dict(vars(domain_event))
         originator_id = state.pop("originator_id")
         originator_version = state.pop("originator_version")
+        if info[3]:
+            assert self.sealer is not None
+            self.sealer.seal(cls, originator_id, originator_version, info[3], state)
         if info[1] > 1:
             state["class_version"] = info[1]
         moment = state.get("timestamp")
@@ -125,7 +138,7 @@ class FastMapper(Mapper[UUID]):
         except TypeError:  # e.g. an int beyond 64 bits: the library's encoder copes
             return self._dump(state)
 
-    def portable(self) -> tuple[type[FastMapper], list[Any]] | None:
+    def portable(self) -> tuple[type[FastMapper], list[Any], Any] | None:
         """How to build this mapper in another process (`from_portable`), or None."""
         if not self._fast:
             return None
@@ -133,15 +146,32 @@ class FastMapper(Mapper[UUID]):
         assert isinstance(transcoder, JSONTranscoder)
         if type(transcoder) is not JSONTranscoder:
             return None
-        return type(self), list(transcoder.types.values())
+        keys = None
+        if self.sealer is not None:
+            keys = self.sealer.keys.portable()
+            if keys is None:  # keys only this process holds
+                return None
+        return type(self), list(transcoder.types.values()), keys
 
     @staticmethod
-    def from_portable(spec: tuple[type[FastMapper], list[Any]]) -> FastMapper:
-        cls, transcodings = spec
+    def from_portable(spec: tuple[type[FastMapper], list[Any], Any]) -> FastMapper:
+        cls, transcodings, keys = spec
         transcoder = JSONTranscoder()
         for transcoding in transcodings:
             transcoder.register(transcoding)
-        return cls(transcoder)
+        sealer = None if keys is None else Sealer(open_key_store(keys))
+        return cls(transcoder, sealer=sealer)
+
+    def prefetch_keys(self, rows: Any) -> None:
+        """Read the keys of a page of log rows' conversations in one round trip, first
+        forgetting those of conversations whose erasure is in the page (another process
+        may have shredded a key this one still holds)."""
+        if self.sealer is None:
+            return
+        for row in rows:
+            if row[3] in _ERASURE_TOPICS:
+                self.sealer.forget(row[1])
+        self.sealer.prefetch([row[1] for row in rows])
 
     def _dump(self, state: dict[str, Any]) -> bytes:
         if self._encoder is None:
@@ -212,8 +242,14 @@ class FastMapper(Mapper[UUID]):
         if info is None:
             cls = resolve_topic(topic)
             plain = plain_float_fields(cls) is not None
-            info = self._in[topic] = (cls, getattr(cls, "class_version", 1), plain)
-        cls, class_version, plain = info
+            info = self._in[topic] = (
+                cls,
+                getattr(cls, "class_version", 1),
+                plain,
+                personal_fields(cls),
+                forgets_key(cls),
+            )
+        cls, class_version, plain, personal, forgets = info
         try:
             state = self._load_plain(state_bytes) if plain else self._load(state_bytes)
         except Exception:  # raises the library's error
@@ -223,6 +259,13 @@ class FastMapper(Mapper[UUID]):
         if type(originator_id) is not UUID:
             convert = find_id_convertor(cls, type(originator_id))  # type: ignore[arg-type]
             originator_id = convert(originator_id)
+        if personal and SEALED in state:
+            if self.sealer is None:
+                Sealer.unopenable(cls, personal, state)
+            else:
+                self.sealer.open(cls, originator_id, originator_version, personal, state)
+        elif forgets and self.sealer is not None:
+            self.sealer.forget(originator_id)  # another process may be erasing it
         state["originator_id"] = originator_id
         state["originator_version"] = originator_version
         from_version = state.pop("class_version", 1)
@@ -234,6 +277,9 @@ class FastMapper(Mapper[UUID]):
         return domain_event  # type: ignore[no-any-return]
 
 
+_ERASURE_TOPICS = frozenset(
+    {"domain.erasure:ErasurePart.ErasureRequested", "domain.erasure:ErasurePart.ErasureCompleted"}
+)
 _PLAIN = {"str", "int", "bool", "None"}
 _INT64 = float(2**63)
 _OWN = {"originator_id", "originator_version", "timestamp"}  # popped or transcoded first
@@ -263,7 +309,7 @@ def column_decoder(mapper: Mapper[UUID]) -> ColumnDecoder:
     """How to decode stored columns with this mapper: `FastMapper.decode` directly (no
     StoredEvent in between), or any other mapper through a StoredEvent."""
     if isinstance(mapper, FastMapper):
-        return mapper.decode
+        return mapper.decode  # its owner's `prefetch_keys` is used by `decoded`
     to_event = mapper.to_domain_event
 
     def decode(

@@ -39,6 +39,17 @@ class DatabaseSettings:
             dbname=str(parts.get("dbname") or DEFAULT_DBNAME),
         )
 
+    @classmethod
+    def from_eventsourcing_env(cls, env: Any) -> DatabaseSettings:
+        """The settings an application's environment (`eventsourcing_env`) names."""
+        return cls(
+            host=str(env.get("POSTGRES_HOST") or "localhost"),
+            port=str(env.get("POSTGRES_PORT") or "5432"),
+            user=str(env.get("POSTGRES_USER") or "postgres"),
+            password=str(env.get("POSTGRES_PASSWORD") or ""),
+            dbname=str(env.get("POSTGRES_DBNAME") or DEFAULT_DBNAME),
+        )
+
     def with_dbname(self, dbname: str) -> DatabaseSettings:
         return DatabaseSettings(self.host, self.port, self.user, self.password, dbname)
 

@@ -106,5 +106,9 @@ class EventLog:
 
 
 def decoded(rows: Sequence[LogRow], decode: ColumnDecoder) -> list[tuple[int, Any]]:
-    """Rows as (position, domain event)."""
+    """Rows as (position, domain event); a sealing codec first reads the keys of the
+    rows' conversations in one round trip."""
+    prefetch = getattr(getattr(decode, "__self__", None), "prefetch_keys", None)
+    if prefetch is not None and rows:
+        prefetch(rows)
     return [(r[0], decode(r[1], r[2], r[3], bytes(r[4]))) for r in rows]

@@ -84,9 +84,13 @@ def generate(
     concurrent_calls: int = 500,
     processes: int = 1,
     turns: int = 24,
+    sealed: bool = True,
 ) -> int:
     """Store about `events` events of calls of `turns` turns each; returns how many were
-    stored. Shows progress."""
+    stored. Shows progress. `sealed=False` writes personal data unsealed (a baseline)."""
+    env = db.eventsourcing_env()
+    if not sealed:
+        env["SEAL_PERSONAL_DATA"] = "n"
     bar = ctx.progress.bar(f"{bench}: generating")
     started = time.perf_counter()
     mp = multiprocessing.get_context("spawn")
@@ -98,7 +102,7 @@ def generate(
 
         def fill() -> None:
             try:
-                _fill(db.eventsourcing_env(), 0, events, concurrent_calls, counter, turns)
+                _fill(env, 0, events, concurrent_calls, counter, turns)
             except BaseException as e:
                 errors.append(e)
 
@@ -112,7 +116,7 @@ def generate(
             mp.Process(
                 target=_worker,
                 args=(
-                    db.eventsourcing_env(),
+                    env,
                     i,
                     share,
                     concurrent_calls // processes,

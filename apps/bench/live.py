@@ -37,7 +37,7 @@ from adapters.call_center import GroupCommitCallCenter
 from adapters.postgres.database import DatabaseSettings
 from apps.bench.common import BenchContext, BenchResult, Figure, percentiles
 from apps.bench.live_load import CommitClock, run_load
-from apps.bench.live_processes import CLIENTS, PASSWORD, _clients, _project, _serve
+from apps.bench.live_processes import CLIENTS, _clients, start_deployed
 from apps.bench.workload import CallMix
 
 BENCH = "live"
@@ -107,8 +107,7 @@ def run(ctx: BenchContext) -> BenchResult:
         app = GroupCommitCallCenter(env=db.eventsourcing_env())
         clock = CommitClock(app)
         server_stop = mp.Event()
-        server: Any = None
-        projector: Any = None
+        started: list[Any] = []  # the projections' process, then the web app's
         clients: Any = None
         try:
             # Enough turns that no call ends before the last window closes: a followed
@@ -122,32 +121,11 @@ def run(ctx: BenchContext) -> BenchResult:
                 outcomes += app.record_many(opening[i : i + 500])
             ids: list[UUID] = [o.conversation_id for o in outcomes if o.conversation_id]
             port = _free_port()
-            ready = mp.Queue()
-            # As deployed for load: the read models are projected by `callcenter
-            # projections run` and the web app serves (`serve --no-projections`), so
-            # neither waits for the other's share of the interpreter.
-            ctx.step(BENCH, "starting the projection worker (its own process)")
-            projector = mp.Process(
-                target=_project,
-                args=(db.eventsourcing_env(), db.conninfo, ready, server_stop),
-                daemon=True,
+            ctx.step(BENCH, f"starting the projections and the web app (127.0.0.1:{port})")
+            token = start_deployed(
+                mp, db.eventsourcing_env(), db.conninfo, port, server_stop, started
             )
-            projector.start()
-            ready.get(timeout=120)
-            ctx.step(BENCH, f"starting the web app (uvicorn, 127.0.0.1:{port})")
-            server = mp.Process(
-                target=_serve,
-                args=(db.eventsourcing_env(), db.conninfo, port, ready, server_stop, False),
-                daemon=True,
-            )
-            server.start()
-            ready.get(timeout=120)
             base = f"http://127.0.0.1:{port}"
-            token = httpx.post(
-                f"{base}/api/admin/login",
-                json={"username": "admin", "password": PASSWORD},
-                timeout=30,
-            ).json()["token"]
             _wait_projected(base, token, ids[:CLIENTS])
             ctx.step(BENCH, f"connecting {CLIENTS} SSE clients, one call each")
             paths = [f"/api/conversations/{cid}/stream" for cid in ids[:CLIENTS]]
@@ -174,11 +152,10 @@ def run(ctx: BenchContext) -> BenchResult:
             server_stop.set()
             if clients is not None and clients.is_alive():
                 clients.kill()
-            for process in (server, projector):
-                if process is not None:
-                    process.join(30)
-                    if process.is_alive():
-                        process.kill()
+            for process in started:
+                process.join(30)
+                if process.is_alive():
+                    process.kill()
             app.close()
 
     import os

@@ -91,6 +91,33 @@ def _serve(
         app.close()
 
 
+def start_deployed(
+    mp: Any, env: dict[str, str], conninfo: str, port: int, stop: Any, started: list[Any]
+) -> str:
+    """As deployed for load: the read models projected by `callcenter projections run`
+    and the web app serving (`serve --no-projections`), each in a process of its own so
+    neither waits for the other's share of the interpreter. Each process goes in
+    `started` as it starts (the caller stops them); returns an admin bearer token."""
+    import httpx
+
+    ready = mp.Queue()
+    for target, args in (
+        (_project, (env, conninfo, ready, stop)),
+        (_serve, (env, conninfo, port, ready, stop, False)),
+    ):
+        process = mp.Process(target=target, args=args, daemon=True)
+        process.start()
+        started.append(process)
+        ready.get(timeout=120)
+    return str(
+        httpx.post(
+            f"http://127.0.0.1:{port}/api/admin/login",
+            json={"username": "admin", "password": PASSWORD},
+            timeout=30,
+        ).json()["token"]
+    )
+
+
 # --- the SSE clients, in their own process ---------------------------------------------------
 
 
@@ -143,7 +170,7 @@ async def _read_stream(
         if line.lower().startswith(b"transfer-encoding:") and b"chunked" in line.lower():
             chunked = True
     counter[0] += 1
-    if counter[0] >= CLIENTS:
+    if counter[0] >= counter[1]:  # every client is connected
         connected.set()
     buffer = b""
     now = time.perf_counter
@@ -188,7 +215,7 @@ def _clients(port: int, token: str, paths: list[str], ready: Any, go: Any, out: 
         received: list[tuple[int, int, float]] = []
         ended: list[int] = []
         connected, stop = asyncio.Event(), asyncio.Event()
-        counter = [0]
+        counter = [0, len(paths)]
         tasks = [
             asyncio.create_task(
                 _follow(port, token, p, i, received, connected, counter, stop, ended)

@@ -22,6 +22,7 @@ from domain import events as ev
 from domain.meta import EventMeta
 from projections.fold import fold
 from projections.insight import INSIGHT_CALLS, summary_of
+from projections.redaction import redacted_event
 from projections.registry import READ_MODELS
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,9 @@ def llm_settings(env: Mapping[str, str]) -> OpenAISettings | None:
 
 
 def prompt_of(events: list[Any]) -> str:
-    """The call's transcript and its deterministic facts, as the model reads them."""
+    """The call's transcript and its deterministic facts, as the model reads them:
+    redacted, like everything the read side shows (the LLM may be a cloud service)."""
+    events = [redacted_event(e) for e in events]
     lines = []
     for e in events:
         if isinstance(e, ev.FinalTranscriptRecorded):

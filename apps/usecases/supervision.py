@@ -21,6 +21,7 @@ from adapters.livekit.agent_control import AgentControl
 from adapters.livekit.tokens import LiveKitSettings, speaking_token
 from domain import commands as c
 from domain.conversation import AGENT_LOST
+from domain.errors import DomainError
 from domain.meta import EventMeta
 
 log = logging.getLogger(__name__)
@@ -131,7 +132,7 @@ class Supervision:
         is not left waiting in silence (self-hosted LiveKit sends no other agent)."""
         try:
             conversation = await asyncio.to_thread(self.app.conversation_for_room, room_name)
-        except AggregateNotFoundError:
+        except (AggregateNotFoundError, DomainError):  # no such call, or no valid room name
             return False
         if conversation.end_reason != AGENT_LOST:
             return False

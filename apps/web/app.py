@@ -25,6 +25,9 @@ from adapters.tickets import ReconnectTickets
 from apps.usecases.accounts import StaffAccounts
 from apps.usecases.calls import CallAccess
 from apps.usecases.dealership import DealershipServices
+from apps.usecases.erasure import Erasure
+from apps.usecases.retention import Retention
+from apps.usecases.reveals import Reveals
 from apps.usecases.supervision import Supervision
 from apps.web import routes_accounts as account_routes
 from apps.web import routes_admin as admin
@@ -32,6 +35,7 @@ from apps.web import routes_analytics as analytics
 from apps.web import routes_customer as customer
 from apps.web import routes_history as history
 from apps.web import routes_pages as pages
+from apps.web import routes_privacy as privacy
 from apps.web import routes_streams as streams
 from apps.web import routes_supervisor as supervisor
 from apps.web.auth import StaffAuth
@@ -39,6 +43,7 @@ from apps.web.auth import StaffAuth
 if TYPE_CHECKING:  # the LLM client is imported only where an LLM is configured
     from apps.usecases.summaries import SummaryFollower
 from apps.web.dependencies import Dependencies
+from apps.web.erasures import Erasures
 from apps.web.errors import HANDLERS
 from apps.web.fanout import Broadcaster
 from apps.web.metrics import Metrics, metrics_endpoint
@@ -48,7 +53,9 @@ from apps.web.routes_webhooks import livekit_webhook
 from apps.web.security import SecurityHeaders, content_security_policy
 from apps.web.settings import WebSettings
 from projections.queries import ReadModelQueries
-from projections.worker import ProjectionWorker
+from projections.rebuild import rebuild_all
+from projections.registry import READ_MODELS
+from projections.worker import EventSource, ProjectionWorker
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024
@@ -87,6 +94,8 @@ def routes() -> list[Route | Mount]:
         Route("/api/admin/users", account_routes.add_user, methods=["POST"]),
         Route("/api/admin/users/{name}", account_routes.change_user, methods=["POST"]),
         Route("/api/admin/get-monitor-token", admin.monitor_token_endpoint, methods=["POST"]),
+        Route("/api/admin/conversations/{id}/erase", privacy.erase, methods=["POST"]),
+        Route("/api/admin/conversations/{id}/reveal", privacy.reveal, methods=["POST"]),
         Route("/api/admin/listen-ended", admin.listen_ended, methods=["POST"]),
         Route("/api/admin/conversations/{id}/coach", supervisor.coach, methods=["POST"]),
         Route("/api/admin/conversations/{id}/barge", supervisor.barge, methods=["POST"]),
@@ -106,6 +115,7 @@ def routes() -> list[Route | Mount]:
         Route("/api/conversations/{id}/recording", admin.recording),
         Route("/api/conversations/{id}/recording/audio", admin.recording_audio),
         Route("/api/conversations/{id}/insight", admin.insight),
+        Route("/api/conversations/{id}/revealed", privacy.revealed),
         Route("/api/stream", streams.dashboard_stream),
         Route("/api/conversations/{id}/stream", streams.conversation_stream),
         Route("/webhook/livekit", livekit_webhook, methods=["POST"]),
@@ -122,6 +132,7 @@ def create_app(inputs: WebInputs) -> Starlette:
     broadcaster = Broadcaster(inputs.conninfo, events_table, inputs.app.mapper, queries)
     recordings = RecordingStore(s.s3) if s.s3 else None
     login_throttle = LoginThrottle(inputs.conninfo, s.login_throttle)
+    erasures = _erasures(inputs, recordings, EventSource(events_table, inputs.app.mapper))
 
     accounts = StaffAccounts(
         account_directory(inputs.app.env),
@@ -140,9 +151,11 @@ def create_app(inputs: WebInputs) -> Starlette:
         await broadcaster.start()
         if inputs.summaries is not None:
             inputs.summaries.start()
+        erasures.start()
         try:
             yield
         finally:
+            await erasures.stop()
             if inputs.summaries is not None:
                 inputs.summaries.stop()
             await broadcaster.stop()
@@ -195,8 +208,21 @@ def create_app(inputs: WebInputs) -> Starlette:
         webhook_verifier=WebhookVerifier(s.livekit.api_key, s.livekit.api_secret),
         recordings=recordings,
         metrics=metrics,
+        erasures=erasures,
+        reveals=Reveals(inputs.app, s.reveal_minutes),
     )
     return web
+
+
+def _erasures(
+    inputs: WebInputs, recordings: RecordingStore | None, source: EventSource
+) -> Erasures:
+    def rebuild() -> None:
+        rebuild_all(inputs.conninfo, source, list(READ_MODELS.values()))
+
+    erasure = Erasure(inputs.app, recordings, rebuild)
+    retention = Retention(erasure, inputs.conninfo, inputs.settings.retention)
+    return Erasures(erasure, retention, inputs.conninfo)
 
 
 def s3_origin(s: WebSettings) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -95,3 +96,15 @@ def int_param(request: Request, key: str, *, default: int, low: int, high: int) 
     if not low <= value <= high:
         raise ApiError(422, "invalid_parameter", f"'{key}' must be between {low} and {high}")
     return value
+
+
+def time_param(request: Any, key: str) -> datetime | None:
+    """An ISO 8601 time from the query (UTC when it names no zone), or None; 422 if bad."""
+    raw = request.query_params.get(key)
+    if not raw:
+        return None
+    try:
+        at = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "+"))
+    except ValueError:
+        raise ApiError(422, "invalid_parameter", f"'{key}' must be an ISO 8601 time") from None
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)

@@ -15,8 +15,10 @@ if TYPE_CHECKING:  # annotations only: the modules below import this one
     from adapters.storage import RecordingStore
     from apps.usecases.calls import CallAccess
     from apps.usecases.dealership import DealershipServices
+    from apps.usecases.reveals import Reveals
     from apps.usecases.supervision import Supervision
     from apps.web.auth import StaffAuth
+    from apps.web.erasures import Erasures
     from apps.web.fanout import Broadcaster
     from apps.web.metrics import Metrics
     from apps.web.ratelimit import RateLimiter
@@ -40,6 +42,8 @@ class Dependencies:
     webhook_verifier: WebhookVerifier
     recordings: RecordingStore | None
     metrics: Metrics
+    erasures: Erasures
+    reveals: Reveals
 
 
 def deps(request: Request) -> Dependencies:

@@ -10,6 +10,7 @@ from uuid import UUID
 from domain import events as ev
 from projections.base import EventTable, iso, occurred
 from projections.jsonable import jsonable
+from projections.redaction import redacted_event
 
 
 @dataclass
@@ -181,7 +182,7 @@ def call_message(position: int, e: Any) -> Message | None:
     if change is not None:  # the client gets the conversation's row
         return Message(position, "conversation", cid, base, needs_row=change)
     assert render is not None
-    message_type, data = render(e)
+    message_type, data = render(redacted_event(e))  # streams carry no personal data
     return Message(position, message_type, cid, {**base, **data})
 
 

@@ -194,6 +194,32 @@ SPEC: dict[str, Any] = {
                 "responses": _responses("token", *BODY_ERRORS, 401, 403, 404, 409),
             }
         },
+        "/api/admin/conversations/{id}/reveal": {
+            "post": {
+                "summary": "show the signed-in auditor or admin this call's personal data "
+                "for a while (recorded)",
+                "security": ADMIN,
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "requestBody": _body({"reason": {"type": "string", "maxLength": 500}}, ["reason"]),
+                "responses": _responses("until", *BODY_ERRORS, 401, 403, 404, 409),
+            }
+        },
+        "/api/admin/conversations/{id}/erase": {
+            "post": {
+                "summary": "erase a call's personal data and recordings for good (admins)",
+                "security": ADMIN,
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "requestBody": _body({"reason": {"type": "string", "maxLength": 500}}, ["reason"]),
+                "responses": {
+                    **_responses("erased", *BODY_ERRORS, 401, 403, 404, 409),
+                    "202": {"description": "the erasure is still running; ask again"},
+                },
+            }
+        },
         "/api/admin/listen-ended": {
             "post": {
                 "summary": "a supervisor stopped listening",
@@ -379,6 +405,17 @@ SPEC: dict[str, Any] = {
                         **_json(ERROR),
                     },
                 },
+            }
+        },
+        "/api/conversations/{id}/revealed": {
+            "get": {
+                "summary": "the call's timeline as said, to whom it was revealed, until then",
+                "security": ADMIN,
+                "parameters": [
+                    CONVERSATION_ID,
+                    {"name": "at", "in": "query", "schema": {"type": "string"}},
+                ],
+                "responses": _responses("timeline", 401, 403, 404, 422),
             }
         },
         "/api/conversations/{id}/insight": {

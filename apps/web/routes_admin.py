@@ -8,7 +8,7 @@ import asyncio
 import dataclasses
 import logging
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -142,15 +142,7 @@ async def transcript(request: Request) -> JSONResponse:
 @requires("replay_calls")
 async def timeline(request: Request) -> JSONResponse:
     row = await _conversation_or_404(request, request.path_params["id"])
-    at = None
-    raw_at = request.query_params.get("at")
-    if raw_at:
-        try:
-            at = datetime.fromisoformat(raw_at.replace("Z", "+00:00").replace(" ", "+"))
-        except ValueError:
-            raise ApiError(422, "invalid_parameter", "'at' must be an ISO 8601 time") from None
-        if at.tzinfo is None:
-            at = at.replace(tzinfo=UTC)
+    at = body.time_param(request, "at")
     result = await asyncio.to_thread(replay, deps(request).app, row["conversation_id"], at)
     return JSONResponse(result.to_dict())
 

@@ -10,6 +10,7 @@ from adapters.livekit.tokens import LiveKitSettings
 from adapters.passwords import hash_password
 from adapters.postgres.login_throttle import ThrottlePolicy
 from adapters.storage import S3Settings
+from apps.usecases.retention import RetentionPolicy
 
 
 class ConfigError(ValueError):
@@ -30,6 +31,8 @@ class WebSettings:
     login_throttle: ThrottlePolicy = ThrottlePolicy()
     reconnect_ticket_ttl_s: int = 3600  # and refused at once when the call has ended
     body_timeout_s: float = 10.0  # a request body must arrive within this (slow-drip guard)
+    retention: RetentionPolicy = RetentionPolicy(None, None)
+    reveal_minutes: int = 15  # how long a reveal of one call's personal data lasts
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> tuple[WebSettings, str | None]:
@@ -73,6 +76,8 @@ class WebSettings:
                 body_timeout_s=_whole(env, "CALLCENTER_BODY_TIMEOUT_S", 10),
                 secure_cookies=env.get("CALLCENTER_SECURE_COOKIES", "").lower()
                 in ("1", "true", "yes"),
+                retention=_retention(env),
+                reveal_minutes=_whole(env, "CALLCENTER_REVEAL_MINUTES", 15),
             ),
             generated,
         )
@@ -86,3 +91,10 @@ def _whole(env: Mapping[str, str], name: str, default: int) -> int:
     if value < 1:
         raise ConfigError(f"{name} must be at least 1")
     return value
+
+
+def _retention(env: Mapping[str, str]) -> RetentionPolicy:
+    try:
+        return RetentionPolicy.from_env(env)
+    except ValueError as e:
+        raise ConfigError(str(e)) from None

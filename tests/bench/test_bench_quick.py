@@ -66,3 +66,28 @@ def test_quick_bench_runs_every_bench_end_to_end(
     for bench in EXPECTED:
         assert f"<!-- bench:{bench} -->" in report
         assert (tmp_path / "docs" / "bench" / f"{bench}.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize(
+    ("bench", "figures"),
+    [
+        ("sealing", ["ingest (group commit, 1 process), sealed", "rebuild of every read model"]),
+        ("sse", ["commit→SSE p95, 25 dashboard clients"]),
+    ],
+)
+def test_the_benches_outside_all_run_end_to_end(
+    bench: str,
+    figures: list[str],
+    pg_server: DatabaseSettings,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    runtime = SimpleNamespace(database=pg_server)
+    code = cmd_bench(runtime, _args(bench, "--quick", "--out", str(tmp_path)))  # type: ignore[arg-type]
+    out = capsys.readouterr().out
+    assert code == 0, out
+    for figure in figures:
+        row = next((ln for ln in out.splitlines() if ln.startswith(bench) and figure in ln), None)
+        assert row is not None, f"no row for {bench}: {figure}\n{out}"
+        ratio = float(re.findall(r"\s([\d,.]+)×", row)[0].replace(",", ""))
+        assert ratio > 0 and math.isfinite(ratio), row

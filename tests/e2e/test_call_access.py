@@ -120,7 +120,8 @@ async def _scenario(stack: LocalStack, wav: Path) -> None:
         cid = conversation_id_for_room(room)
         await wait_for(
             lambda: any(
-                e["type"] == "CallRequestRefused" and e["data"]["participant_name"] == "Eve"
+                # the name is personal data: redacted on the read side, sealed in the log
+                e["type"] == "CallRequestRefused" and e["data"]["participant_name"] == "[name]"
                 for e in admin.get(f"/api/conversations/{cid}/timeline").json()["entries"]
             ),
             20,

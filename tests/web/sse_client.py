@@ -38,3 +38,21 @@ def read_events(response: httpx.Response) -> Iterator[SseMessage]:
             data.append(value)
         else:
             fields[name] = value
+
+
+def replayed(client: httpx.Client, path: str, quiet_s: float = 2.0) -> list[Any]:
+    """Every message a stream replays from its start, until it is quiet for `quiet_s`."""
+    got: list[Any] = []
+    try:
+        with client.stream(
+            "GET",
+            path,
+            headers={"Last-Event-ID": "0"},
+            timeout=httpx.Timeout(10, read=quiet_s),
+        ) as response:
+            assert response.status_code == 200, response.status_code
+            for message in read_events(response):
+                got.append(message.data)
+    except httpx.ReadTimeout:
+        pass  # quiet: the replay is over
+    return got

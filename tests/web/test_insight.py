@@ -29,12 +29,12 @@ def test_a_finished_calls_insight(web: WebServer) -> None:
     assert summary["bookings"] == [
         {
             "booking_id": "td-1",
-            "customer_name": "Ann",
+            "customer_name": "[name]",  # redacted, like all the read side shows
             "preferred_time": "Friday 3pm",
             "vin": "1HGCM82633A004352",
         }
     ]
-    assert summary["next_step"] == "Test drive with Ann Friday 3pm"
+    assert summary["next_step"] == "Test drive with [name] Friday 3pm"
     sentiment = body["sentiment"]
     assert [t["label"] for t in sentiment["turns"]] == ["positive", "negative"]
     assert [t["offset_s"] for t in sentiment["turns"]] == [3.0, 55.0]

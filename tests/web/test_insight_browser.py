@@ -24,7 +24,7 @@ def test_the_timeline_shows_the_calls_insight(web: WebServer, page: Page) -> Non
     card = page.get_by_test_id("insight-card")
     expect(card.get_by_test_id("insight-summary-text")).to_contain_text("2003 Honda Accord")
     expect(card.get_by_test_id("insight-summary-text")).to_contain_text(
-        "Next step: Test drive with Ann Friday 3pm."
+        "Next step: Test drive with [name] Friday 3pm."
     )
     # the mean of "I love the Accord, great car" (0.85) and "this is terrible" (-0.48)
     expect(card.get_by_test_id("insight-sentiment")).to_have_text("positive (0.19)")

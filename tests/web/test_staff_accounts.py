@@ -31,10 +31,13 @@ GUARDED = [
     ("GET", "/api/analytics", "see_analytics"),
     ("GET", "/api/analytics.csv", "see_analytics"),
     ("POST", "/api/admin/users", "manage_accounts"),
+    ("POST", f"/api/admin/conversations/{ZERO}/reveal", "reveal_pii"),
+    ("GET", f"/api/conversations/{ZERO}/revealed", "reveal_pii"),
+    ("POST", f"/api/admin/conversations/{ZERO}/erase", "erase_calls"),
 ]
 CAN = {
     "supervisor": {"watch_calls", "act_on_calls", "replay_calls"},
-    "auditor": {"watch_calls", "replay_calls"},
+    "auditor": {"watch_calls", "replay_calls", "reveal_pii"},
     "analyst": {"see_analytics"},
 }
 

@@ -1,5 +1,5 @@
 // Call timeline page ("/admin/conversations/{id}/timeline").
-import { ApiError, apiGet, convPath } from './lib/api.js';
+import { ApiError } from './lib/api.js';
 import { bindLogout, handleAuthError, requireStaff, staffLabel } from './lib/auth.js';
 import { byTestId, debounce, h, pillKind, setChildren, setError, setPill } from './lib/dom.js';
 import { fmtDateTime, fmtDuration, fmtOffset, label, parseTime } from './lib/format.js';
@@ -9,6 +9,7 @@ import { AudioReplay, SAME_S, servedRecording } from './timeline/replay.js';
 import { entrySummary, familyOf, typeLabel } from './timeline/families.js';
 import { renderInsight } from './timeline/insight.js';
 import { recordingText } from './admin/calls.js';
+import { loadTimeline, renderPrivacy } from './timeline/privacy.js';
 
 const SCRUB_DEBOUNCE_MS = 250;
 
@@ -36,6 +37,7 @@ const ui = {
   player: byTestId('recording'),
   tableBody: byTestId('entries-body'),
   entryCount: byTestId('entry-count'),
+  privacy: byTestId('privacy'),
 };
 
 /** The id is the last-but-one path segment: /admin/conversations/{id}/timeline. */
@@ -52,6 +54,7 @@ let offsets = []; // every entry's offset, ascending
 let spoken = []; // the transcript's lines with their offsets, ascending: [{position, offset, speaker, text}]
 let current = 0; // the scrubber's offset
 let speaking = null; // the line last said at or before `current`
+let staff = { can: [] }; // who is signed in, and what they may do
 
 /**
  * Offset 0 in epoch ms, from the entries themselves (recorded_at − offset_s): offsets count
@@ -231,7 +234,7 @@ async function fetchAt(offset) {
   request = { seq, ctrl, count: countUpTo(offsets, offset) };
   ui.stateLoading.hidden = false;
   try {
-    const tl = await apiGet(convPath(id, `/timeline?at=${encodeURIComponent(iso)}`), { signal: ctrl.signal });
+    const tl = await loadTimeline(id, staff, `?at=${encodeURIComponent(iso)}`, { signal: ctrl.signal });
     if (seq !== request.seq) return;
     setError(ui.error, '');
     renderState(tl);
@@ -294,10 +297,11 @@ async function main() {
     setError(ui.error, 'No call id in the address.');
     return;
   }
-  ui.user.textContent = staffLabel(await requireStaff());
+  staff = await requireStaff();
+  ui.user.textContent = staffLabel(staff);
   let tl;
   try {
-    tl = await apiGet(convPath(id, '/timeline'));
+    tl = await loadTimeline(id, staff);
   } catch (err) {
     if (handleAuthError(err)) return;
     setError(ui.error, err instanceof ApiError && err.status === 404 ? 'This call was not found.' : `Could not load the timeline: ${err.message}`);
@@ -315,6 +319,7 @@ async function main() {
   offsets = entries.map((e) => Number(e.offset_s) || 0);
   spoken = spokenLines(tl.transcript, entries);
   renderInsight(id); // its own request: the timeline does not wait for it
+  renderPrivacy(ui.privacy, id, staff, tl);
 
   ui.scrubber.min = '0';
   ui.scrubber.max = String(duration);
