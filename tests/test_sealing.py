@@ -53,6 +53,13 @@ def _states(db: DatabaseSettings, app: GroupCommitCallCenter) -> list[dict[str, 
     return [{"topic": t, **json.loads(bytes(s))} for t, s in rows]
 
 
+def _plain(states: list[dict[str, object]]) -> str:
+    """The stored states without their ciphertext and their ids and times, whose base64,
+    hex and microseconds can spell any short word or number."""
+    noise = {SEALED, "meta", "timestamp", "originator_id"}
+    return repr([{k: v for k, v in s.items() if k not in noise} for s in states])
+
+
 def _texts(app: GroupCommitCallCenter) -> list[object]:
     out: list[object] = []
     for _, e in app.events_of(CID):
@@ -75,7 +82,7 @@ def test_personal_fields_are_stored_sealed_and_read_back(
     assert all(
         "text" not in s and "participant_name" not in s and "arguments" not in s for s in sealed
     )
-    assert "Ada" not in repr(stored) and "0199" not in repr(stored)
+    assert "Ada" not in _plain(stored) and "0199" not in _plain(stored)
     # A second process reads them through the same key table.
     other = GroupCommitCallCenter(env=db.eventsourcing_env())
     try:
@@ -106,7 +113,7 @@ def test_a_shredded_key_reads_as_erased_and_the_chain_still_verifies(
     app.record(
         c.RecordFinalTranscript(room_name=ROOM, meta=meta(), speaker="customer", text="Ada again")
     )
-    assert "Ada" not in repr(_states(db, app))
+    assert "Ada" not in _plain(_states(db, app))
     assert _texts(app)[-1] == ERASED
     with psycopg.connect(db.conninfo) as conn:
         assert conn.execute(
